@@ -1,0 +1,90 @@
+//! # qa-core
+//!
+//! A quality-inspection (QA, 客服质检) rule engine for customer-service conversations: it reads
+//! a declarative scoring rubric — greetings, forbidden phrases, compliance terms, questions that
+//! must be asked, reply times — and scores chat and call transcripts, Chinese first, English too.
+//!
+//! ```
+//! use qa_core::{Engine, Rubric, Transcript};
+//!
+//! let rubric = Rubric::from_yaml(r#"
+//! rubric: 电商售后服务质检
+//! scoring: {base: 100, pass: 80}
+//! rules:
+//!   - id: promise
+//!     kind: forbid
+//!     match: [保本, 稳赚, 零风险]
+//!     negation: skip      # "不保本" is not a finding
+//!     fatal: true
+//!   - id: rude
+//!     kind: forbid
+//!     match: [爱买不买, "don't care"]
+//!     deduct: 10
+//! "#)?;
+//! let engine = Engine::new(rubric)?;
+//! let transcript = Transcript::from_json(r#"{"id": "c1", "turns": [
+//!     {"speaker": "customer", "text": "这个产品保本吗？"},
+//!     {"speaker": "agent", "text": "这款产品不保本，I DON'T CARE 😀"}
+//! ]}"#)?;
+//! let report = engine.score(&transcript);
+//! assert_eq!(report.score, 90.0);
+//! assert!(report.passed);
+//! let f = &report.findings[0];
+//! assert_eq!((f.turn, f.start, f.end), (Some(1), Some(10), Some(20)));
+//! assert_eq!(f.text.as_deref(), Some("DON'T CARE")); // the original text, original case
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The [`Engine`] is compiled once and shared (`Send + Sync`, cheap to clone); [`Engine::score`]
+//! scores one transcript, [`Engine::score_many`] many in parallel, and [`Engine::session`]
+//! scores a live conversation turn by turn. See `docs/rubric.md` for the rubric reference and
+//! `docs/DESIGN.md` for how a rubric becomes a report.
+
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+mod limits;
+mod matcher;
+mod normalize;
+mod report;
+mod rubric;
+mod score;
+mod segment;
+mod session;
+mod source;
+mod transcript;
+
+pub use engine::{Engine, EngineBuilder};
+pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
+pub use limits::Limits;
+pub use report::{CategoryScore, Finding, Report, Skipped};
+pub use rubric::{
+    ChineseForm, Locale, MatchExpr, Negation, Normalize, Role, Rubric, Rule, RuleKind, Scope,
+    Scoring, Severity, Side, Speakers, Window, Within,
+};
+pub use session::{Session, SessionMeta, REPEAT_LOOKBACK};
+pub use source::Format;
+pub use transcript::{Transcript, Turn};
+
+#[cfg(test)]
+mod oibits {
+    use super::*;
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+
+    fn assert_all<T: Send + Sync + UnwindSafe + RefUnwindSafe>() {}
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn public_types_are_thread_safe() {
+        assert_all::<Engine>();
+        assert_all::<Rubric>();
+        assert_all::<Report>();
+        assert_all::<Finding>();
+        assert_all::<Transcript>();
+        assert_all::<RubricError>();
+        assert_all::<TranscriptError>();
+        assert_all::<Limits>();
+        assert_send::<Session>();
+    }
+}

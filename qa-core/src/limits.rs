@@ -1,0 +1,56 @@
+//! Limits on what the engine accepts, so untrusted rubrics and transcripts cannot exhaust memory
+//! or time. Each limit has a documented default and its own error kind.
+
+/// Size limits, checked when a rubric is read, when an engine is built, and when a transcript
+/// is scored with [`Engine::try_score`](crate::Engine::try_score) or pushed with
+/// [`Session::try_push`](crate::Session::try_push).
+///
+/// ```
+/// let limits = qa_core::Limits { max_turns: 2, ..Default::default() };
+/// let rubric = qa_core::Rubric::from_yaml("rubric: r\nrules: []\n").unwrap();
+/// let engine = qa_core::Engine::builder().limits(limits).build(rubric).unwrap();
+/// let t = qa_core::Transcript {
+///     turns: vec![qa_core::Turn::new("agent", "a"); 3],
+///     ..Default::default()
+/// };
+/// let err = engine.try_score(&t).unwrap_err();
+/// assert_eq!(err.kind(), qa_core::TranscriptErrorKind::TooManyTurns);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest rubric text, in bytes. Default 4 MiB. Error: `RubricTooLarge`.
+    pub max_rubric_bytes: usize,
+    /// Most rules. Default 10,000. Error: `TooManyRules`.
+    pub max_rules: usize,
+    /// Most phrases over all rules (lists expanded). Default 200,000. Error: `TooManyPhrases`.
+    pub max_phrases: usize,
+    /// Longest phrase, in characters. Default 1,000. Error: `PhraseTooLong`.
+    pub max_phrase_chars: usize,
+    /// Largest compiled regex, in bytes. Default 2 MiB. Error: `RegexTooLarge`.
+    pub max_regex_bytes: usize,
+    /// Deepest nesting of a regex or a match expression. Default 32. Error: `TooDeep`.
+    pub max_nesting: usize,
+    /// Largest transcript (sum of turn texts and speakers), in bytes. Default 16 MiB.
+    /// Error: `TranscriptTooLarge`.
+    pub max_transcript_bytes: usize,
+    /// Most turns in one transcript or session. Default 100,000. Error: `TooManyTurns`.
+    pub max_turns: usize,
+    /// Longest turn text, in bytes. Default 1 MiB. Error: `TurnTooLong`.
+    pub max_turn_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_rubric_bytes: 4 << 20,
+            max_rules: 10_000,
+            max_phrases: 200_000,
+            max_phrase_chars: 1_000,
+            max_regex_bytes: 2 << 20,
+            max_nesting: 32,
+            max_transcript_bytes: 16 << 20,
+            max_turns: 100_000,
+            max_turn_bytes: 1 << 20,
+        }
+    }
+}

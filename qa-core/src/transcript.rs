@@ -1,0 +1,267 @@
+//! Transcripts: the conversations the engine scores (spec §1), and their validation.
+//!
+//! A [`Transcript`] is built either directly in Rust or from JSON with
+//! [`Transcript::from_json`] / [`Transcript::from_value`], which check every field and name the
+//! field and the turn index of the first problem in a [`TranscriptError`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{TranscriptError, TranscriptErrorKind};
+
+/// One conversation: turns in order plus optional identifying fields echoed into the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// Conversation id, echoed into the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Agent id, echoed into the report and used to aggregate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Channel (chat, call, email …), echoed into the report and used to aggregate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Free-form metadata, echoed into the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Map<String, Value>>,
+    /// The turns, in conversation order.
+    pub turns: Vec<Turn>,
+}
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Speaker label; the rubric's `speakers` maps it to a role.
+    pub speaker: String,
+    /// What was said. Any Unicode text, empty allowed.
+    pub text: String,
+    /// Seconds from the conversation's start at which the turn starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Seconds from the conversation's start at which the turn ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+}
+
+impl Turn {
+    /// A turn without timestamps.
+    ///
+    /// ```
+    /// let t = qa_core::Turn::new("agent", "您好");
+    /// assert_eq!(t.speaker, "agent");
+    /// assert_eq!(t.start, None);
+    /// ```
+    pub fn new(speaker: impl Into<String>, text: impl Into<String>) -> Turn {
+        Turn {
+            speaker: speaker.into(),
+            text: text.into(),
+            start: None,
+            end: None,
+        }
+    }
+
+    /// Sets the start time (seconds).
+    pub fn at(mut self, start: f64) -> Turn {
+        self.start = Some(start);
+        self
+    }
+
+    /// Sets the end time (seconds).
+    pub fn until(mut self, end: f64) -> Turn {
+        self.end = Some(end);
+        self
+    }
+
+    /// Checks one turn given as a JSON value (`index` is used in error messages).
+    ///
+    /// ```
+    /// let v = serde_json::json!({"speaker": "agent", "text": "hi", "start": 1.5});
+    /// let t = qa_core::Turn::from_value(&v, 0).unwrap();
+    /// assert_eq!(t.start, Some(1.5));
+    /// let bad = serde_json::json!({"speaker": "agent"});
+    /// let err = qa_core::Turn::from_value(&bad, 4).unwrap_err();
+    /// assert_eq!(err.turn(), Some(4));
+    /// assert_eq!(err.field(), Some("text"));
+    /// ```
+    pub fn from_value(value: &Value, index: usize) -> Result<Turn, TranscriptError> {
+        let obj = value.as_object().ok_or_else(|| {
+            TranscriptError::new(
+                TranscriptErrorKind::WrongType,
+                format!("turn {index} must be an object, found {}", type_name(value)),
+            )
+            .at_turn(index)
+        })?;
+        let speaker = required_string(obj, "speaker", index)?;
+        let text = required_string(obj, "text", index)?;
+        let start = optional_time(obj, "start", index)?;
+        let end = optional_time(obj, "end", index)?;
+        Ok(Turn {
+            speaker,
+            text,
+            start,
+            end,
+        })
+    }
+}
+
+impl Transcript {
+    /// Parses and checks one transcript from JSON text.
+    ///
+    /// ```
+    /// let t = qa_core::Transcript::from_json(
+    ///     r#"{"id": "c1", "turns": [{"speaker": "客服", "text": "您好"}]}"#,
+    /// ).unwrap();
+    /// assert_eq!(t.turns.len(), 1);
+    ///
+    /// let err = qa_core::Transcript::from_json(r#"{"turns": [{"speaker": 3, "text": ""}]}"#)
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "turn 0: `speaker` must be a string, found a number");
+    /// ```
+    pub fn from_json(text: &str) -> Result<Transcript, TranscriptError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            TranscriptError::new(TranscriptErrorKind::Syntax, format!("invalid JSON: {e}"))
+                .with_position(e.line(), e.column())
+        })?;
+        Transcript::from_value(value)
+    }
+
+    /// Checks one transcript given as a JSON value.
+    pub fn from_value(value: Value) -> Result<Transcript, TranscriptError> {
+        let Value::Object(mut obj) = value else {
+            return Err(TranscriptError::new(
+                TranscriptErrorKind::WrongType,
+                format!(
+                    "a transcript must be a JSON object, found {}",
+                    type_name(&value)
+                ),
+            ));
+        };
+        let turns = match obj.remove("turns") {
+            None => {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::MissingField,
+                    "missing field `turns`".to_string(),
+                )
+                .with_field("turns"))
+            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Turn::from_value(v, i))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(other) => {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::WrongType,
+                    format!("`turns` must be an array, found {}", type_name(&other)),
+                )
+                .with_field("turns"))
+            }
+        };
+        let id = optional_label(&mut obj, "id")?;
+        let agent = optional_label(&mut obj, "agent")?;
+        let channel = optional_label(&mut obj, "channel")?;
+        let meta = match obj.remove("meta") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(other) => {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::WrongType,
+                    format!("`meta` must be an object, found {}", type_name(&other)),
+                )
+                .with_field("meta"))
+            }
+        };
+        Ok(Transcript {
+            id,
+            agent,
+            channel,
+            meta,
+            turns,
+        })
+    }
+
+    /// Whether any turn carries a `start` or `end` time.
+    pub fn has_timestamps(&self) -> bool {
+        self.turns
+            .iter()
+            .any(|t| t.start.is_some() || t.end.is_some())
+    }
+}
+
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn required_string(
+    obj: &Map<String, Value>,
+    field: &str,
+    index: usize,
+) -> Result<String, TranscriptError> {
+    match obj.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        None => Err(TranscriptError::new(
+            TranscriptErrorKind::MissingField,
+            format!("missing field `{field}`"),
+        )
+        .at_turn(index)
+        .with_field(field)),
+        Some(other) => Err(TranscriptError::new(
+            TranscriptErrorKind::WrongType,
+            format!("`{field}` must be a string, found {}", type_name(other)),
+        )
+        .at_turn(index)
+        .with_field(field)),
+    }
+}
+
+fn optional_time(
+    obj: &Map<String, Value>,
+    field: &str,
+    index: usize,
+) -> Result<Option<f64>, TranscriptError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
+            _ => Err(TranscriptError::new(
+                TranscriptErrorKind::InvalidValue,
+                format!("`{field}` must be a non-negative number of seconds, found {n}"),
+            )
+            .at_turn(index)
+            .with_field(field)),
+        },
+        Some(other) => Err(TranscriptError::new(
+            TranscriptErrorKind::WrongType,
+            format!(
+                "`{field}` must be a number of seconds, found {}",
+                type_name(other)
+            ),
+        )
+        .at_turn(index)
+        .with_field(field)),
+    }
+}
+
+/// `id`, `agent`, `channel`: strings; numbers are accepted and kept as their text.
+fn optional_label(
+    obj: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, TranscriptError> {
+    match obj.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(TranscriptError::new(
+            TranscriptErrorKind::WrongType,
+            format!("`{field}` must be a string, found {}", type_name(&other)),
+        )
+        .with_field(field)),
+    }
+}
