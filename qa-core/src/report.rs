@@ -79,6 +79,10 @@ pub struct Finding {
     /// Byte range of the evidence in the turn's original UTF-8 text (Rust only; not serialized).
     #[serde(skip)]
     pub bytes: Option<std::ops::Range<usize>>,
+    /// The evidence range in UTF-16 code units (what JavaScript strings index by; not
+    /// serialized). [`Report::to_utf16_offsets`] puts it in `start`/`end`.
+    #[serde(skip)]
+    pub utf16: Option<std::ops::Range<usize>>,
 }
 
 /// A rule that did not run on a transcript.
@@ -91,45 +95,34 @@ pub struct Skipped {
 }
 
 impl Finding {
-    /// The evidence range in UTF-16 code units of `turn_text` (what JavaScript strings index by).
-    ///
-    /// ```
-    /// let text = "😀您好";
-    /// let f = qa_core::Finding {
-    ///     rule: "g".into(), name: "g".into(), kind: qa_core::RuleKind::Forbid, category: None,
-    ///     severity: qa_core::Severity::Minor, deduct: 0.0, fatal: false, alert: false,
-    ///     turn: Some(0), start: Some(1), end: Some(3), text: Some("您好".into()), message: None,
-    ///     bytes: Some(4..10),
-    /// };
-    /// assert_eq!(f.utf16_range(text), Some(2..4));
-    /// ```
-    pub fn utf16_range(&self, turn_text: &str) -> Option<std::ops::Range<usize>> {
-        let bytes = self.bytes.clone().or_else(|| {
-            let (s, e) = (self.start?, self.end?);
-            let mut idx = turn_text.char_indices().map(|(b, _)| b);
-            let bs = idx.clone().nth(s).unwrap_or(turn_text.len());
-            let be = idx.nth(e).unwrap_or(turn_text.len());
-            Some(bs..be)
-        })?;
-        let head = turn_text.get(..bytes.start)?;
-        let body = turn_text.get(bytes.clone())?;
-        let start = head.encode_utf16().count();
-        Some(start..start + body.encode_utf16().count())
+    /// Rewrites `start`/`end` from code points to UTF-16 code units (for JavaScript hosts).
+    pub fn to_utf16_offsets(&mut self) {
+        if let Some(r) = &self.utf16 {
+            self.start = Some(r.start);
+            self.end = Some(r.end);
+        }
     }
 }
 
 impl Report {
-    /// Rewrites every finding's `start`/`end` from code points to UTF-16 code units of the
-    /// transcript's turn texts (what the Node binding reports).
-    pub fn to_utf16_offsets(&mut self, transcript_turns: &[crate::Turn]) {
-        for f in &mut self.findings {
-            if let Some(turn) = f.turn.and_then(|t| transcript_turns.get(t)) {
-                if let Some(r) = f.utf16_range(&turn.text) {
-                    f.start = Some(r.start);
-                    f.end = Some(r.end);
-                }
-            }
-        }
+    /// Rewrites every finding's `start`/`end` from code points to UTF-16 code units of the turn
+    /// texts (what the Node binding reports).
+    ///
+    /// ```
+    /// let engine = qa_core::Engine::new(qa_core::Rubric::from_yaml(
+    ///     "rubric: r\nrules: [{id: x, kind: forbid, match: [您好]}]",
+    /// ).unwrap()).unwrap();
+    /// let t = qa_core::Transcript {
+    ///     turns: vec![qa_core::Turn::new("agent", "😀您好")],
+    ///     ..Default::default()
+    /// };
+    /// let mut report = engine.score(&t);
+    /// assert_eq!(report.findings[0].start, Some(1)); // code points
+    /// report.to_utf16_offsets();
+    /// assert_eq!((report.findings[0].start, report.findings[0].end), (Some(2), Some(4)));
+    /// ```
+    pub fn to_utf16_offsets(&mut self) {
+        self.findings.iter_mut().for_each(Finding::to_utf16_offsets);
     }
 
     /// The report as a JSON value, exactly as the CLI writes it.

@@ -564,7 +564,22 @@ impl Rubric {
 
     /// The rubric as JSON text that [`Rubric::from_json`] reads back into an equal rubric.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a rubric always serializes")
+        let mut value = serde_json::to_value(self).expect("a rubric always serializes");
+        // each rule keeps only the fields of its kind, as the checker requires
+        if let Some(rules) = value.get_mut("rules").and_then(|r| r.as_array_mut()) {
+            for (rule, model) in rules.iter_mut().zip(&self.rules) {
+                if let Some(obj) = rule.as_object_mut() {
+                    let kind = kind_fields(model.kind);
+                    obj.retain(|k, _| {
+                        COMMON_FIELDS.contains(&k.as_str()) || kind.contains(&k.as_str())
+                    });
+                    if model.kind != RuleKind::Require {
+                        obj.remove("bonus");
+                    }
+                }
+            }
+        }
+        value.to_string()
     }
 
     /// Number of phrases in all rules and lists (after expanding `@name` references).

@@ -769,19 +769,21 @@ fn make_finding(
     turn: Option<usize>,
     evidence: Option<(&str, &TurnScratch, Span)>,
 ) -> Finding {
-    let (start, end, text, bytes) = match evidence {
+    let (start, end, text, bytes, utf16) = match evidence {
         Some((orig, scratch, span)) => {
             let r = scratch.original_range(span);
-            let start = orig[..r.start].chars().count();
+            let head = &orig[..r.start];
             let body = &orig[r.clone()];
+            let (start, start16) = (head.chars().count(), head.encode_utf16().count());
             (
                 Some(start),
                 Some(start + body.chars().count()),
                 Some(body.to_string()),
                 Some(r),
+                Some(start16..start16 + body.encode_utf16().count()),
             )
         }
-        None => (None, None, None, None),
+        None => (None, None, None, None, None),
     };
     Finding {
         rule: rule.id.clone(),
@@ -798,5 +800,6 @@ fn make_finding(
         text,
         message: rule.message.clone(),
         bytes,
+        utf16,
     }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (fmt, clippy, unit, golden, property, doc), Python, Node.
+# This is the README's test command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+echo "== rust: fmt, clippy, tests"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+
+for part in qa-py qa-node; do
+  if [ -x "$part/test.sh" ]; then
+    echo "== $part"
+    "$part/test.sh"
+  fi
+done
+echo "== all tests passed"
