@@ -695,11 +695,13 @@ fn kind_fields(kind: RuleKind) -> &'static [&'static str] {
         RuleKind::Forbid | RuleKind::Require => {
             &["role", "window", "negation", "word", "except", "match"]
         }
-        RuleKind::Respond => &["negation", "word", "except", "when", "expect", "within"],
-        RuleKind::ResponseTime => &["scope", "max_seconds"],
-        RuleKind::Silence => &["max_seconds"],
+        RuleKind::Respond => &[
+            "role", "negation", "word", "except", "when", "expect", "within",
+        ],
+        RuleKind::ResponseTime => &["role", "scope", "max_seconds"],
+        RuleKind::Silence => &["role", "max_seconds"],
         RuleKind::Overlap => &["role", "window", "max_count"],
-        RuleKind::Duration => &["max_seconds", "min_seconds"],
+        RuleKind::Duration => &["role", "max_seconds", "min_seconds"],
         RuleKind::Repeat => &["role", "window", "similarity"],
     }
 }
@@ -1145,22 +1147,22 @@ impl Checker<'_> {
                 self.rule = Some(id.clone());
             }
             let rule = self.rule_item(item, lists, normalize);
-            if let (Some(rule), Some(id_node)) = (&rule, id_node) {
-                if let Some(first) = ids.get(&rule.id) {
+            if let Some(Node {
+                pos,
+                value: Value::Str(id),
+            }) = id_node
+            {
+                if let Some(first) = ids.get(id) {
                     let first = first.map(|(l, c)| format!(" (first at line {l}, column {c})"));
                     self.err(
                         K::DuplicateId,
-                        id_node.pos,
-                        format!(
-                            "duplicate rule id `{}`{}",
-                            rule.id,
-                            first.unwrap_or_default()
-                        ),
+                        *pos,
+                        format!("duplicate rule id `{id}`{}", first.unwrap_or_default()),
                     )
                     .help = Some("give every rule its own id".into());
                     ok = false;
                 } else {
-                    ids.insert(rule.id.clone(), id_node.pos);
+                    ids.insert(id.clone(), *pos);
                 }
             }
             match rule {

@@ -401,6 +401,9 @@ impl Session {
                     }
                 }
                 RuleKind::Silence => {
+                    if !rule.role.covers(role) {
+                        continue;
+                    }
                     if let (Some(s), Some(prev), Some(max)) = (
                         start,
                         self.prev.as_ref().and_then(|p| p.end_or_start),
