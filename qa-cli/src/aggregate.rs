@@ -1,0 +1,411 @@
+//! `qa report`: aggregates reports as they stream by (nothing is kept per conversation):
+//! count, mean and distribution of scores, pass rate, and findings per rule with their share of
+//! all deductions, sorted so that the few rules that cause most of them come first (Pareto).
+
+use std::io::Write;
+
+use indexmap::IndexMap;
+use qa_core::{Engine, Report};
+use serde_json::{json, Value};
+
+use crate::pipeline::{self, Options};
+use crate::table::{num, percent, Align, Table};
+use crate::{GroupBy, ReportFormat, Status};
+
+/// Score distribution bins.
+const BINS: usize = 10;
+
+/// Scores of a set of conversations.
+#[derive(Debug, Default, Clone)]
+struct Scores {
+    count: u64,
+    sum: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+    passed: u64,
+    fatal: u64,
+    findings: u64,
+    deducted: f64,
+}
+
+impl Scores {
+    fn add(&mut self, r: &Report, deducted: f64) {
+        self.count += 1;
+        self.sum += r.score;
+        self.min = Some(self.min.map_or(r.score, |m| m.min(r.score)));
+        self.max = Some(self.max.map_or(r.score, |m| m.max(r.score)));
+        self.passed += u64::from(r.passed);
+        self.fatal += u64::from(r.fatal);
+        self.findings += r.findings.len() as u64;
+        self.deducted += deducted;
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+
+    fn pass_rate(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.passed as f64 / self.count as f64)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "conversations": self.count,
+            "mean_score": self.mean().map(round),
+            "min_score": self.min,
+            "max_score": self.max,
+            "passed": self.passed,
+            "pass_rate": self.pass_rate().map(round),
+            "fatal": self.fatal,
+            "findings": self.findings,
+            "deducted": round(self.deducted),
+        })
+    }
+}
+
+/// Findings of one rule.
+#[derive(Debug, Default, Clone)]
+struct RuleTally {
+    name: String,
+    findings: u64,
+    conversations: u64,
+    deducted: f64,
+}
+
+#[derive(Debug)]
+struct Aggregate {
+    overall: Scores,
+    /// Upper end of the score scale (`scoring.max`, or `base`).
+    top: f64,
+    bins: [u64; BINS],
+    rules: IndexMap<String, RuleTally>,
+    groups: IndexMap<Option<String>, (Scores, IndexMap<String, f64>)>,
+    by: Option<GroupBy>,
+}
+
+impl Aggregate {
+    fn new(engine: &Engine, by: Option<GroupBy>) -> Aggregate {
+        let rubric = engine.rubric();
+        let rules = rubric
+            .rules
+            .iter()
+            .map(|r| {
+                let tally = RuleTally {
+                    name: r.display_name().to_string(),
+                    ..RuleTally::default()
+                };
+                (r.id.clone(), tally)
+            })
+            .collect();
+        Aggregate {
+            overall: Scores::default(),
+            top: rubric.scoring.max.unwrap_or(rubric.scoring.base),
+            bins: [0; BINS],
+            rules,
+            groups: IndexMap::new(),
+            by,
+        }
+    }
+
+    fn add(&mut self, r: &Report) {
+        let deducted: f64 = r.findings.iter().map(|f| f.deduct).sum();
+        self.overall.add(r, deducted);
+        let bin = if self.top > 0.0 {
+            ((r.score / self.top) * BINS as f64).floor() as usize
+        } else {
+            BINS - 1
+        };
+        self.bins[bin.min(BINS - 1)] += 1;
+        let mut seen: Vec<&str> = Vec::new();
+        for f in &r.findings {
+            let tally = self.rules.entry(f.rule.clone()).or_default();
+            tally.findings += 1;
+            tally.deducted += f.deduct;
+            if !seen.contains(&f.rule.as_str()) {
+                seen.push(&f.rule);
+                tally.conversations += 1;
+            }
+        }
+        let key = match self.by {
+            Some(GroupBy::Agent) => r.agent.clone(),
+            Some(GroupBy::Channel) => r.channel.clone(),
+            _ => return,
+        };
+        let (scores, rule_points) = self.groups.entry(key).or_default();
+        scores.add(r, deducted);
+        for f in &r.findings {
+            *rule_points.entry(f.rule.clone()).or_default() += f.deduct;
+        }
+    }
+
+    /// Rules sorted for the Pareto: most deducted first, then most findings, then rubric
+    /// order; each with its share of all deductions and the cumulative share.
+    fn pareto(&self, all: bool) -> Vec<(&str, &RuleTally, f64, f64)> {
+        let mut rules: Vec<(usize, &String, &RuleTally)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, t))| all || t.findings > 0)
+            .map(|(i, (id, t))| (i, id, t))
+            .collect();
+        rules.sort_by(|a, b| {
+            b.2.deducted
+                .total_cmp(&a.2.deducted)
+                .then(b.2.findings.cmp(&a.2.findings))
+                .then(a.0.cmp(&b.0))
+        });
+        let total = self.overall.deducted;
+        let mut cumulative = 0.0;
+        rules
+            .into_iter()
+            .map(|(_, id, t)| {
+                let share = if total > 0.0 { t.deducted / total } else { 0.0 };
+                cumulative += share;
+                (id.as_str(), t, share, cumulative.min(1.0))
+            })
+            .collect()
+    }
+
+    fn bin_range(&self, i: usize) -> (f64, f64) {
+        let step = self.top / BINS as f64;
+        (step * i as f64, step * (i + 1) as f64)
+    }
+
+    fn to_json(&self, engine: &Engine) -> Value {
+        let rubric = engine.rubric();
+        let count = self.overall.count.max(1) as f64;
+        let rules: Vec<Value> = self
+            .pareto(true)
+            .into_iter()
+            .map(|(id, t, share, cumulative)| {
+                json!({
+                    "rule": id,
+                    "name": t.name,
+                    "findings": t.findings,
+                    "conversations": t.conversations,
+                    "conversation_rate": round(t.conversations as f64 / count),
+                    "deducted": round(t.deducted),
+                    "share": round(share),
+                    "cumulative_share": round(cumulative),
+                })
+            })
+            .collect();
+        let distribution: Vec<Value> = (0..BINS)
+            .map(|i| {
+                let (from, to) = self.bin_range(i);
+                json!({"from": round(from), "to": round(to), "count": self.bins[i]})
+            })
+            .collect();
+        let mut out = json!({
+            "rubric": rubric.name,
+            "version": rubric.version,
+            "overall": self.overall.to_json(),
+            "distribution": distribution,
+            "rules": rules,
+        });
+        if let Some(by @ (GroupBy::Agent | GroupBy::Channel)) = self.by {
+            let field = if by == GroupBy::Agent {
+                "agent"
+            } else {
+                "channel"
+            };
+            let groups: Vec<Value> = self
+                .groups_sorted()
+                .into_iter()
+                .map(|(key, scores, top)| {
+                    let mut g = scores.to_json();
+                    g[field] = json!(key);
+                    g["top_rule"] = json!(top);
+                    g
+                })
+                .collect();
+            out["by"] = json!(field);
+            out["groups"] = Value::Array(groups);
+        }
+        out
+    }
+
+    /// Groups by name (conversations without one last), each with the rule that took the most.
+    fn groups_sorted(&self) -> Vec<(Option<&str>, &Scores, Option<&str>)> {
+        let mut groups: Vec<_> = self
+            .groups
+            .iter()
+            .map(|(key, (scores, points))| {
+                let top = points
+                    .iter()
+                    .filter(|(_, p)| **p > 0.0)
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(rule, _)| rule.as_str());
+                (key.as_deref(), scores, top)
+            })
+            .collect();
+        groups.sort_by(|a, b| (a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0)));
+        groups
+    }
+
+    fn to_table(&self, engine: &Engine, top: usize) -> String {
+        let rubric = engine.rubric();
+        let o = &self.overall;
+        let mut out = String::new();
+        let version = rubric
+            .version
+            .as_deref()
+            .map(|v| format!(" (version {v})"))
+            .unwrap_or_default();
+        out.push_str(&format!("rubric         {}{version}\n", rubric.name));
+        out.push_str(&format!("conversations  {}\n", o.count));
+        if let (Some(mean), Some(rate)) = (o.mean(), o.pass_rate()) {
+            out.push_str(&format!(
+                "mean score     {mean:.1}  (min {}, max {})\n",
+                num(o.min.unwrap_or(0.0)),
+                num(o.max.unwrap_or(0.0))
+            ));
+            out.push_str(&format!(
+                "pass rate      {}  ({} of {}; {} fatal)\n",
+                percent(rate),
+                o.passed,
+                o.count,
+                o.fatal
+            ));
+            out.push_str(&format!(
+                "findings       {}  ({} points deducted)\n",
+                o.findings,
+                num(o.deducted)
+            ));
+            out.push_str("\nscore distribution\n");
+            let most = *self.bins.iter().max().unwrap_or(&1).max(&1);
+            let mut dist = Table::new(&[
+                ("scores", Align::Left),
+                ("n", Align::Right),
+                ("", Align::Left),
+            ]);
+            for i in (0..BINS).rev() {
+                let (from, to) = self.bin_range(i);
+                let close = if i == BINS - 1 { "]" } else { ")" };
+                let bar = "█".repeat(((self.bins[i] * 30).div_ceil(most)) as usize);
+                dist.row(vec![
+                    format!("[{}, {}{close}", num(from), num(to)),
+                    self.bins[i].to_string(),
+                    bar,
+                ]);
+            }
+            out.push_str(&indent(&dist.render()));
+        }
+        if matches!(self.by, Some(GroupBy::Agent | GroupBy::Channel)) {
+            let label = if self.by == Some(GroupBy::Agent) {
+                "agent"
+            } else {
+                "channel"
+            };
+            out.push_str(&format!("\nby {label}\n"));
+            let mut t = Table::new(&[
+                (label, Align::Left),
+                ("n", Align::Right),
+                ("mean", Align::Right),
+                ("min", Align::Right),
+                ("pass rate", Align::Right),
+                ("fatal", Align::Right),
+                ("findings", Align::Right),
+                ("top rule", Align::Left),
+            ]);
+            for (key, s, top_rule) in self.groups_sorted() {
+                t.row(vec![
+                    key.unwrap_or("-").to_string(),
+                    s.count.to_string(),
+                    format!("{:.1}", s.mean().unwrap_or(0.0)),
+                    num(s.min.unwrap_or(0.0)),
+                    percent(s.pass_rate().unwrap_or(0.0)),
+                    s.fatal.to_string(),
+                    s.findings.to_string(),
+                    top_rule.unwrap_or("-").to_string(),
+                ]);
+            }
+            out.push_str(&indent(&t.render()));
+        }
+        let all = self.by == Some(GroupBy::Rule);
+        let rules = self.pareto(all);
+        let shown = if all {
+            rules.len()
+        } else {
+            top.min(rules.len())
+        };
+        out.push_str(if all {
+            "\nrules (Pareto: most deducted first)\n"
+        } else {
+            "\ntop rules (Pareto: most deducted first)\n"
+        });
+        if rules.is_empty() {
+            out.push_str("  no findings\n");
+            return out;
+        }
+        let mut t = Table::new(&[
+            ("rule", Align::Left),
+            ("name", Align::Left),
+            ("findings", Align::Right),
+            ("conversations", Align::Right),
+            ("deducted", Align::Right),
+            ("share", Align::Right),
+            ("cumulative", Align::Right),
+        ]);
+        let count = o.count.max(1) as f64;
+        for (id, tally, share, cumulative) in rules.iter().take(shown) {
+            t.row(vec![
+                id.to_string(),
+                tally.name.clone(),
+                tally.findings.to_string(),
+                format!(
+                    "{} ({})",
+                    tally.conversations,
+                    percent(tally.conversations as f64 / count)
+                ),
+                num(tally.deducted),
+                percent(*share),
+                percent(*cumulative),
+            ]);
+        }
+        out.push_str(&indent(&t.render()));
+        if shown < rules.len() {
+            out.push_str(&format!(
+                "  … {} more rules with findings (--top N, or --by rule for all)\n",
+                rules.len() - shown
+            ));
+        }
+        out
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Rounds to 4 decimals so JSON output does not carry float noise.
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Runs `qa report`.
+pub fn run(
+    engine: &Engine,
+    options: &Options,
+    by: Option<GroupBy>,
+    format: ReportFormat,
+    top: usize,
+) -> anyhow::Result<Status> {
+    let mut agg = Aggregate::new(engine, by);
+    let totals = pipeline::run(engine, options, &mut |report| {
+        agg.add(&report);
+        Ok(())
+    })?;
+    let text = match format {
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&agg.to_json(engine))?;
+            s.push('\n');
+            s
+        }
+        ReportFormat::Table => agg.to_table(engine, top),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(totals.status(options))
+}

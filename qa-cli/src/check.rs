@@ -1,0 +1,255 @@
+//! `qa check`, and loading a rubric for the other commands: every error is printed on stderr
+//! as `file:line:col: message`.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use qa_core::{Engine, MatchExpr, Rubric, RubricError};
+use serde_json::json;
+
+use crate::lint::{self, Warning};
+use crate::Status;
+
+/// Reads and compiles a rubric; prints its errors and returns `None` when it is invalid.
+pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
+    match compile(path) {
+        Ok(engine) => Ok(Some(engine)),
+        Err(e) => {
+            for line in error_lines(&e, path) {
+                eprintln!("{line}");
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn compile(path: &Path) -> Result<Engine, RubricError> {
+    Engine::new(Rubric::from_path(path)?)
+}
+
+/// The error's `file:line:col: message` lines; errors found while compiling the engine carry
+/// no file name, so the rubric's is put in.
+fn error_lines(e: &RubricError, path: &Path) -> Vec<String> {
+    match e.file() {
+        Some(_) => e.lines(),
+        None => {
+            let file = path.display().to_string();
+            e.lines()
+                .into_iter()
+                .map(|l| match l.strip_prefix("<rubric>") {
+                    Some(rest) => format!("{file}{rest}"),
+                    None => l,
+                })
+                .collect()
+        }
+    }
+}
+
+/// Runs `qa check`.
+pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
+    let file = path.display().to_string();
+    let engine = match compile(path) {
+        Ok(engine) => engine,
+        Err(e) => {
+            if json {
+                let errors: Vec<_> = e
+                    .diagnostics()
+                    .iter()
+                    .zip(error_lines(&e, path))
+                    .map(|(d, line)| {
+                        let mut v = serde_json::to_value(d).expect("diagnostics serialize");
+                        v["text"] = json!(line);
+                        v
+                    })
+                    .collect();
+                let out = json!({"file": file, "valid": false, "errors": errors});
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                for line in error_lines(&e, path) {
+                    eprintln!("{line}");
+                }
+                let n = e.diagnostics().len();
+                eprintln!(
+                    "{file}: invalid rubric: {n} error{}",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            return Ok(Status::Invalid);
+        }
+    };
+    let rubric = engine.rubric();
+    let warnings = if warnings {
+        lint::lint(rubric)
+    } else {
+        Vec::new()
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let stats = Stats::of(&engine);
+    if json {
+        let ws: Vec<_> = warnings
+            .iter()
+            .map(|w| {
+                let mut v = serde_json::to_value(w).expect("warnings serialize");
+                v["line"] = json!(locate(&text, w));
+                v
+            })
+            .collect();
+        let out = json!({
+            "file": file,
+            "valid": true,
+            "rubric": rubric.name,
+            "version": rubric.version,
+            "rules": rubric.rules.len(),
+            "kinds": stats.kinds,
+            "phrases": rubric.phrase_count(),
+            "regexes": stats.regexes,
+            "lists": rubric.lists.len(),
+            "fatal_rules": stats.fatal,
+            "alert_rules": stats.alert,
+            "bonus_rules": stats.bonus,
+            "base": rubric.scoring.base,
+            "pass": rubric.scoring.pass,
+            "warnings": ws,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(Status::Ok);
+    }
+    let version = rubric
+        .version
+        .as_deref()
+        .map(|v| format!(" (version {v})"))
+        .unwrap_or_default();
+    println!("{file}: ok: {}{version}", rubric.name);
+    let kinds: Vec<String> = stats
+        .kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    println!(
+        "  {} rules: {}",
+        rubric.rules.len(),
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        }
+    );
+    println!(
+        "  {} fatal, {} alert, {} bonus; base {}, pass {}",
+        stats.fatal,
+        stats.alert,
+        stats.bonus,
+        crate::table::num(rubric.scoring.base),
+        crate::table::num(rubric.scoring.pass)
+    );
+    println!(
+        "  {} phrases ({} lists), {} regexes; {} distinct phrases compiled",
+        rubric.phrase_count(),
+        rubric.lists.len(),
+        stats.regexes,
+        engine.phrase_count()
+    );
+    for w in &warnings {
+        let place = match locate(&text, w) {
+            Some(line) => format!("{file}:{line}"),
+            None => file.clone(),
+        };
+        eprintln!("{place}: warning: rule `{}`: {}", w.rule, w.message);
+    }
+    if !warnings.is_empty() {
+        let n = warnings.len();
+        eprintln!(
+            "{file}: {n} warning{} (the rubric is valid; --no-warnings hides them)",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    Ok(Status::Ok)
+}
+
+#[derive(Debug)]
+struct Stats {
+    kinds: IndexMap<&'static str, usize>,
+    fatal: usize,
+    alert: usize,
+    bonus: usize,
+    regexes: usize,
+}
+
+impl Stats {
+    fn of(engine: &Engine) -> Stats {
+        let rubric = engine.rubric();
+        let mut kinds = IndexMap::new();
+        for kind in qa_core::RuleKind::ALL {
+            let n = rubric.rules.iter().filter(|r| r.kind == kind).count();
+            if n > 0 {
+                kinds.insert(kind.as_str(), n);
+            }
+        }
+        let mut regexes = 0;
+        for rule in &rubric.rules {
+            let exprs = rule
+                .matcher
+                .iter()
+                .chain(rule.when.iter().map(|s| &s.matcher))
+                .chain(rule.expect.iter().map(|s| &s.matcher))
+                .chain(rule.except.iter());
+            for expr in exprs {
+                expr.for_each_leaf(&mut |leaf| {
+                    if matches!(leaf, MatchExpr::Regex(_)) {
+                        regexes += 1;
+                    }
+                });
+            }
+        }
+        Stats {
+            kinds,
+            fatal: rubric.rules.iter().filter(|r| r.fatal).count(),
+            alert: rubric.rules.iter().filter(|r| r.alert).count(),
+            bonus: rubric.rules.iter().filter(|r| r.bonus > 0.0).count(),
+            regexes,
+        }
+    }
+}
+
+/// The 1-based line a warning is about: the phrase's line in its list, or its first line
+/// after the rule's id, or the rule's id line. Found in the source text; YAML, JSON and TOML
+/// alike write ids and phrases literally.
+fn locate(text: &str, w: &Warning) -> Option<usize> {
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let rule_at = find_rule(text, &w.rule);
+    if let (Some(phrase), Some(list)) = (&w.phrase, &w.list) {
+        let list_at = text
+            .find(&format!("\n  {list}:"))
+            .or_else(|| text.find(&format!("\"{list}\"")));
+        if let Some(start) = list_at {
+            if let Some(i) = text[start..].find(phrase.as_str()) {
+                return Some(line_of(start + i));
+            }
+        }
+    }
+    let start = rule_at?;
+    if let Some(phrase) = &w.phrase {
+        if let Some(i) = text[start..].find(phrase.as_str()) {
+            return Some(line_of(start + i));
+        }
+    }
+    Some(line_of(start))
+}
+
+/// Byte offset of a rule's `id` in the source.
+fn find_rule(text: &str, id: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(id) {
+        let at = from + i;
+        let before = text[..at].trim_end_matches(['"', '\'']).trim_end();
+        let after = text[at + id.len()..].chars().next();
+        let ends = after.map_or(true, |c| !(c.is_alphanumeric() || "_.-".contains(c)));
+        if ends
+            && (before.ends_with("id:") || before.ends_with("\"id\":") || before.ends_with("id ="))
+        {
+            return Some(at);
+        }
+        from = at + id.len();
+    }
+    None
+}

@@ -1,0 +1,240 @@
+//! `qa`: the command line of qa-engine (spec §5).
+//!
+//! `check` validates a rubric and warns about rules likely to raise false alarms, `score` scores
+//! conversations, `report` aggregates scores, `watch` scores live conversations turn by turn, and
+//! `test` runs a rubric's own regression cases. Every rule decision is made by `qa-core`; this
+//! crate only reads input, runs the engine and formats what it returns.
+
+mod aggregate;
+mod check;
+mod input;
+mod lint;
+mod output;
+mod pipeline;
+mod table;
+mod test_cases;
+mod watch;
+mod yaml;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit statuses (spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was fine.
+    Ok = 0,
+    /// A conversation failed (`--fail-on-failed`) or a `qa test` case failed.
+    Failed = 1,
+    /// The rubric is invalid, or the command line is wrong.
+    Invalid = 2,
+    /// Some input lines were bad (reported on stderr); the others were processed.
+    BadInput = 3,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qa",
+    version,
+    about = "Quality inspection (质检) of customer-service conversations against a rubric",
+    after_help = "Exit status: 0 ok, 1 a conversation or test case failed, 2 invalid rubric or \
+                  usage, 3 some input lines were bad.\nReference: docs/cli.md"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a rubric: rule counts, or every error as file:line:col: message.
+    Check {
+        /// The rubric file (.yaml, .yml, .json or .toml).
+        rubric: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+        /// Do not look for phrases likely to raise false alarms.
+        #[arg(long)]
+        no_warnings: bool,
+    },
+    /// Score conversations: one report per conversation, in input order.
+    Score {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// Transcript files: .jsonl (one conversation per line), .json (one conversation or an
+        /// array of them), or - for JSON Lines on stdin (the default).
+        inputs: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ScoreFormat::Jsonl)]
+        format: ScoreFormat,
+    },
+    /// Aggregate scores: count, mean, distribution, pass rate, findings per rule (Pareto).
+    Report {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// Transcript files, or - for stdin (the default).
+        inputs: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Group by agent or channel, or list every rule.
+        #[arg(long, value_enum)]
+        by: Option<GroupBy>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Rules to list in the table's Pareto (all of them in JSON and with --by rule).
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
+    /// finding at once and each conversation's report when it closes.
+    Watch {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// Write only the findings of `alert: true` rules as they come (reports stay complete).
+        #[arg(long)]
+        alerts_only: bool,
+    },
+    /// Run a rubric's regression cases (YAML or JSONL); exit 1 if any case fails.
+    Test {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// The cases file (.yaml, .yml, .json or .jsonl).
+        cases: PathBuf,
+        /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+/// Options shared by `score` and `report`.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Exit 1 when any conversation failed.
+    #[arg(long)]
+    fail_on_failed: bool,
+    /// Longest input line read, in bytes; a longer line is reported as bad and skipped.
+    #[arg(long, default_value_t = input::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+    /// Never show a progress bar (it is shown only when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+/// How `qa score` writes reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreFormat {
+    /// One JSON report per line.
+    Jsonl,
+    /// One JSON array of reports.
+    Json,
+    /// A table for people, with a summary line.
+    Table,
+}
+
+/// How `qa report` writes its aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One JSON object.
+    Json,
+    /// Tables for people.
+    Table,
+}
+
+/// What `qa report --by` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// The transcript's `agent`.
+    Agent,
+    /// The transcript's `channel`.
+    Channel,
+    /// Every rule of the rubric, with or without findings.
+    Rule,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            return ExitCode::from(if usage { Status::Invalid as u8 } else { 0 });
+        }
+    };
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("qa: {e:#}");
+            Status::Invalid
+        }
+    };
+    ExitCode::from(status as u8)
+}
+
+fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Check {
+            rubric,
+            format,
+            no_warnings,
+        } => check::run(&rubric, format == CheckFormat::Json, !no_warnings),
+        Command::Score {
+            rubric,
+            inputs,
+            run,
+            format,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            output::score(&engine, &pipeline::Options::new(inputs, &run)?, format)
+        }
+        Command::Report {
+            rubric,
+            inputs,
+            run,
+            by,
+            format,
+            top,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            let options = pipeline::Options::new(inputs, &run)?;
+            aggregate::run(&engine, &options, by, format, top)
+        }
+        Command::Watch {
+            rubric,
+            alerts_only,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            watch::run(&engine, alerts_only)
+        }
+        Command::Test {
+            rubric,
+            cases,
+            quiet,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            test_cases::run(&engine, &cases, quiet)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! `qa score`: writes each report as a JSON line, as an element of one JSON array, or as a
+//! table row, in input order, streaming.
+
+use std::io::{self, BufWriter, Write};
+
+use qa_core::{Engine, Finding, Report};
+
+use crate::pipeline::{self, Options};
+use crate::table::{num, percent, Align, Table};
+use crate::{ScoreFormat, Status};
+
+/// Rows read before a table's column widths are fixed and rows start streaming out.
+const TABLE_LOOKAHEAD: usize = 200;
+/// Findings listed in a table row before `+N more`.
+const ROW_FINDINGS: usize = 6;
+
+/// Runs `qa score`.
+pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow::Result<Status> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let totals = match format {
+        ScoreFormat::Jsonl => pipeline::run(engine, options, &mut |report| {
+            serde_json::to_writer(&mut out, &report)?;
+            out.write_all(b"\n")
+        })?,
+        ScoreFormat::Json => {
+            let mut first = true;
+            let totals = pipeline::run(engine, options, &mut |report| {
+                out.write_all(if first { b"[\n" } else { b",\n" })?;
+                first = false;
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                Ok(())
+            })?;
+            out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+            totals
+        }
+        ScoreFormat::Table => {
+            let mut table = ScoreTable::new();
+            let totals =
+                pipeline::run(engine, options, &mut |report| table.add(&report, &mut out))?;
+            table.finish(&mut out)?;
+            totals
+        }
+    };
+    out.flush()?;
+    Ok(totals.status(options))
+}
+
+/// A streaming table of reports with a summary line.
+struct ScoreTable {
+    table: Table,
+    pending: Vec<Vec<String>>,
+    started: bool,
+    count: usize,
+    passed: usize,
+    fatal: usize,
+    findings: usize,
+    sum: f64,
+    skipped: usize,
+}
+
+impl ScoreTable {
+    fn new() -> ScoreTable {
+        ScoreTable {
+            table: Table::new(&[
+                ("id", Align::Left),
+                ("agent", Align::Left),
+                ("channel", Align::Left),
+                ("score", Align::Right),
+                ("result", Align::Left),
+                ("findings", Align::Left),
+            ]),
+            pending: Vec::new(),
+            started: false,
+            count: 0,
+            passed: 0,
+            fatal: 0,
+            findings: 0,
+            sum: 0.0,
+            skipped: 0,
+        }
+    }
+
+    fn add(&mut self, report: &Report, out: &mut impl Write) -> io::Result<()> {
+        self.count += 1;
+        self.sum += report.score;
+        self.passed += usize::from(report.passed);
+        self.fatal += usize::from(report.fatal);
+        self.findings += report.findings.len();
+        self.skipped += usize::from(!report.skipped.is_empty());
+        let dash = || "-".to_string();
+        let result = if report.fatal {
+            "FATAL"
+        } else if report.passed {
+            "pass"
+        } else {
+            "FAIL"
+        };
+        let row = vec![
+            report
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("#{}", self.count)),
+            report.agent.clone().unwrap_or_else(dash),
+            report.channel.clone().unwrap_or_else(dash),
+            format!("{:.1}", report.score),
+            result.to_string(),
+            findings_cell(&report.findings),
+        ];
+        if self.started {
+            writeln!(out, "{}", self.table.line(&row))
+        } else {
+            self.table.fit(&row);
+            self.pending.push(row);
+            if self.pending.len() >= TABLE_LOOKAHEAD {
+                self.flush(out)?;
+            }
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(out, "{}", self.table.header())?;
+        for row in self.pending.drain(..) {
+            writeln!(out, "{}", self.table.line(&row))?;
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    fn finish(mut self, out: &mut impl Write) -> io::Result<()> {
+        if !self.started {
+            self.flush(out)?;
+        }
+        if self.count == 0 {
+            return writeln!(out, "\n0 conversations");
+        }
+        let mean = self.sum / self.count as f64;
+        write!(
+            out,
+            "\n{} conversations · mean score {:.1} · passed {}/{} ({}) · {} fatal · {} findings",
+            self.count,
+            mean,
+            self.passed,
+            self.count,
+            percent(self.passed as f64 / self.count as f64),
+            self.fatal,
+            self.findings
+        )?;
+        if self.skipped > 0 {
+            write!(out, " · rules skipped in {} (no timestamps)", self.skipped)?;
+        }
+        writeln!(out)
+    }
+}
+
+/// `rude@3 -10, greeting -5, angry@2 alert`: rule, turn, and what the finding did.
+fn findings_cell(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "-".to_string();
+    }
+    let mut parts: Vec<String> = findings
+        .iter()
+        .take(ROW_FINDINGS)
+        .map(|f| {
+            let place = f.turn.map(|t| format!("@{t}")).unwrap_or_default();
+            let effect = if f.fatal {
+                "fatal".to_string()
+            } else if f.deduct > 0.0 {
+                format!("-{}", num(f.deduct))
+            } else if f.alert {
+                "alert".to_string()
+            } else {
+                format!("{:?}", f.severity).to_lowercase()
+            };
+            format!("{}{place} {effect}", f.rule)
+        })
+        .collect();
+    if findings.len() > ROW_FINDINGS {
+        parts.push(format!("+{} more", findings.len() - ROW_FINDINGS));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,210 @@
+//! The batch pipeline of `qa score` and `qa report`: one thread reads records, a pool of
+//! `--jobs` threads parses and scores them a batch at a time, and the caller receives the
+//! reports in input order. At most a few batches are in memory at once, whatever the input size.
+
+use std::io::IsTerminal;
+use std::sync::mpsc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use qa_core::{Engine, Report, Transcript};
+use rayon::prelude::*;
+
+use crate::input::{self, Item, Location, Record, Source};
+use crate::{RunArgs, Status};
+
+/// Records scored together; small enough to keep memory bounded, large enough to keep every
+/// worker busy.
+const BATCH: usize = 256;
+/// Batches read ahead of the one being scored.
+const READ_AHEAD: usize = 2;
+
+/// What `score` and `report` read and how.
+#[derive(Debug)]
+pub struct Options {
+    sources: Vec<Source>,
+    jobs: usize,
+    fail_on_failed: bool,
+    max_line_bytes: usize,
+    progress: bool,
+}
+
+impl Options {
+    /// Checks the inputs (each file must open) and the options.
+    pub fn new(inputs: Vec<String>, run: &RunArgs) -> anyhow::Result<Options> {
+        let inputs = if inputs.is_empty() {
+            vec!["-".to_string()]
+        } else {
+            inputs
+        };
+        let sources: Vec<Source> = inputs.iter().map(|a| Source::parse(a)).collect();
+        if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+            anyhow::bail!("`-` (stdin) can be given once");
+        }
+        for (source, arg) in sources.iter().zip(&inputs) {
+            source
+                .check()
+                .with_context(|| format!("cannot read {arg}"))?;
+        }
+        let jobs = match run.jobs {
+            Some(0) => anyhow::bail!("--jobs must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if run.max_line_bytes == 0 {
+            anyhow::bail!("--max-line-bytes must be at least 1");
+        }
+        Ok(Options {
+            sources,
+            jobs,
+            fail_on_failed: run.fail_on_failed,
+            max_line_bytes: run.max_line_bytes,
+            progress: !run.no_progress && std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+/// Counts over one run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    /// Conversations scored.
+    pub scored: usize,
+    /// Of those, conversations that did not pass.
+    pub failed: usize,
+    /// Records that could not be scored (reported on stderr).
+    pub bad: usize,
+}
+
+impl Totals {
+    /// The exit status: 3 for bad input, else 1 for a failed conversation with
+    /// `--fail-on-failed`, else 0.
+    pub fn status(&self, options: &Options) -> Status {
+        if self.bad > 0 {
+            Status::BadInput
+        } else if options.fail_on_failed && self.failed > 0 {
+            Status::Failed
+        } else {
+            Status::Ok
+        }
+    }
+}
+
+/// Scores every input record; `on_report` receives the reports in input order. Bad records
+/// are reported on stderr as `file:line: message`.
+pub fn run(
+    engine: &Engine,
+    options: &Options,
+    on_report: &mut dyn FnMut(Report) -> std::io::Result<()>,
+) -> anyhow::Result<Totals> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .build()
+        .context("cannot start worker threads")?;
+    let bar = progress_bar(options);
+    let mut totals = Totals::default();
+    let (tx, rx) = mpsc::sync_channel::<Vec<Record>>(READ_AHEAD);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let reader_bar = bar.clone();
+        let sources = &options.sources;
+        let max = options.max_line_bytes;
+        let reader = scope.spawn(move || -> std::io::Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut closed = false;
+            input::read_all(
+                sources,
+                max,
+                &mut |record| {
+                    if closed {
+                        return;
+                    }
+                    batch.push(record);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        closed = tx.send(full).is_err();
+                    }
+                },
+                &mut |bytes| reader_bar.inc(bytes),
+            )?;
+            if !batch.is_empty() && !closed {
+                let _ = tx.send(batch);
+            }
+            Ok(())
+        });
+        for batch in rx {
+            let results: Vec<Result<Report, (Location, String)>> =
+                pool.install(|| batch.into_par_iter().map(|r| score(engine, r)).collect());
+            for result in results {
+                match result {
+                    Ok(report) => {
+                        totals.scored += 1;
+                        if !report.passed {
+                            totals.failed += 1;
+                        }
+                        if let Err(e) = on_report(report) {
+                            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                                // the reader of our output is gone (`qa score | head`)
+                                std::process::exit(0);
+                            }
+                            return Err(e).context("cannot write the output");
+                        }
+                    }
+                    Err((location, message)) => {
+                        totals.bad += 1;
+                        bar.suspend(|| eprintln!("{location}: {message}"));
+                    }
+                }
+            }
+            bar.set_message(format!("{} scored", totals.scored));
+        }
+        reader
+            .join()
+            .expect("the reader thread does not panic")
+            .context("cannot read the input")
+    })?;
+    bar.finish_and_clear();
+    if totals.scored == 0 && totals.bad == 0 {
+        eprintln!("qa: warning: the input holds no conversations");
+    }
+    Ok(totals)
+}
+
+/// Parses and scores one record.
+fn score(engine: &Engine, record: Record) -> Result<Report, (Location, String)> {
+    let transcript = match record.item {
+        Item::Line(text) => Transcript::from_json(&text),
+        Item::Value(value) => Transcript::from_value(value),
+        Item::Bad(message) => return Err((record.location, message)),
+    };
+    transcript
+        .and_then(|t| engine.try_score(&t))
+        .map_err(|e| (record.location, e.to_string()))
+}
+
+fn progress_bar(options: &Options) -> ProgressBar {
+    if !options.progress {
+        return ProgressBar::hidden();
+    }
+    let sizes: Option<Vec<u64>> = options.sources.iter().map(Source::size).collect();
+    let bar = match sizes {
+        Some(sizes) => {
+            let bar = ProgressBar::new(sizes.iter().sum());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {bytes}/{total_bytes} {msg} ({elapsed}, eta {eta})",
+                )
+                .expect("a valid template"),
+            );
+            bar
+        }
+        None => {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {bytes} read, {msg} ({elapsed})")
+                    .expect("a valid template"),
+            );
+            bar
+        }
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar
+}
