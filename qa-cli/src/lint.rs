@@ -2,9 +2,9 @@
 //! found with the jieba segmentation dictionary; they change nothing about how a rule matches.
 //!
 //! - a one-character phrase (滚 matches inside 滚动, 翻滚);
-//! - a Chinese phrase that common text contains inside other words: dictionary words that
-//!   contain it (领导 in 领导人) and frequent word pairs that straddle it, which jieba segments
-//!   without it (大麻 in 大麻烦 = 大 + 麻烦, 消协 in 取消协议);
+//! - a two-character Chinese phrase that is not itself a common word and that common text
+//!   contains across a word boundary: frequent word pairs straddle it and jieba segments them
+//!   without it (大麻 in 大麻烦 = 大 + 麻烦, 消协 in 取消协议, 去死 in 过去死机);
 //! - a short English phrase without `word: true` (sue inside issue);
 //! - a `require` whose window or phrase list is empty, so it can never be met.
 //!
@@ -19,10 +19,13 @@ use rayon::prelude::*;
 
 /// Least dictionary frequency for a character to be tried as a neighbour of a phrase.
 const CHAR_FREQ: usize = 50;
-/// Least frequency of a dictionary word that contains a phrase to count as common.
+/// Least frequency of a dictionary word that contains a one-character phrase to be an example.
 const CONTAINING_FREQ: usize = 20;
 /// Least frequency of both words of a straddling pair (大 + 麻烦) to count as common.
 const STRADDLE_FREQ: usize = 1000;
+/// A phrase the dictionary knows as a word this frequent is segmented as a unit in running
+/// text, so pairs straddling it are not looked for.
+const ESTABLISHED_FREQ: usize = 500;
 /// Common containing words or straddling pairs from which a phrase is warned about.
 const MANY: usize = 3;
 /// Examples given in a warning.
@@ -167,7 +170,7 @@ fn phrase_warning(p: &Phrase<'_>) -> Option<Warning> {
     let quoted = format!("\"{}\"{}", p.text, from_list(p.list));
     if chars.len() == 1 && !p.constrained {
         let examples = if is_cjk(chars[0]) {
-            inside_words(p.text, &except_texts(p.rule)).0
+            containing(p.text)
         } else {
             Vec::new()
         };
@@ -184,11 +187,12 @@ fn phrase_warning(p: &Phrase<'_>) -> Option<Warning> {
             examples,
         );
     }
-    if chars.iter().all(|&c| is_cjk(c)) {
+    // Two-character words are where false alarms come from: longer phrases are specific enough
+    if chars.len() == 2 && chars.iter().all(|&c| is_cjk(c)) {
         if p.constrained {
             return None;
         }
-        let (examples, count) = inside_words(p.text, &except_texts(p.rule));
+        let (examples, count) = straddling(p.text, &except_texts(p.rule));
         if count >= MANY {
             return warn(
                 format!(
@@ -272,50 +276,64 @@ fn freq(jieba: &Jieba, word: &str) -> usize {
     }
 }
 
-/// Texts of one more character than `phrase` that contain it as part of other words: common
-/// dictionary words containing it, and common word pairs straddling it that the segmenter cuts
-/// without it. Returns the best examples and how many common ones there are.
-fn inside_words(phrase: &str, except: &[String]) -> (Vec<String>, usize) {
+/// Common dictionary words of two characters that contain a one-character phrase.
+fn containing(phrase: &str) -> Vec<String> {
     let dict = dictionary();
-    let jieba = &dict.jieba;
-    let chars: Vec<char> = phrase.chars().collect();
-    let n = chars.len();
     let mut found: Vec<(String, usize)> = Vec::new();
-    let splits = |text: &str| !jieba.cut(text, false).iter().any(|t| t.word == phrase);
     for &c in &dict.chars {
-        let after = format!("{phrase}{c}");
-        let before = format!("{c}{phrase}");
-        for word in [&after, &before] {
-            let f = freq(jieba, word);
+        for word in [format!("{phrase}{c}"), format!("{c}{phrase}")] {
+            let f = freq(&dict.jieba, &word);
             if f >= CONTAINING_FREQ {
-                found.push((word.clone(), f));
-            }
-        }
-        if n < 2 {
-            continue;
-        }
-        for k in 1..n {
-            let head: String = chars[..k].iter().collect();
-            let tail: String = chars[k..].iter().collect();
-            // head + (tail c): 大 + 麻烦
-            let pair = freq(jieba, &format!("{tail}{c}")).min(freq(jieba, &head));
-            if pair >= STRADDLE_FREQ && splits(&after) {
-                found.push((after.clone(), pair));
-            }
-            // (c head) + tail: 取消 + 协议 around 消协
-            let pair = freq(jieba, &format!("{c}{head}")).min(freq(jieba, &tail));
-            if pair >= STRADDLE_FREQ && splits(&before) {
-                found.push((before.clone(), pair));
+                found.push((word, f));
             }
         }
     }
+    best(found, &[]).0
+}
+
+/// Texts of three characters where a two-character phrase straddles two common words that
+/// the segmenter keeps apart from it: 大 + 麻烦 = 大麻烦, 取 + 消协 + 议 … Not looked for when
+/// the phrase is itself a common word (it is then segmented as a unit). Returns the best
+/// examples and how many there are.
+fn straddling(phrase: &str, except: &[String]) -> (Vec<String>, usize) {
+    let dict = dictionary();
+    let jieba = &dict.jieba;
+    if freq(jieba, phrase) >= ESTABLISHED_FREQ {
+        return (Vec::new(), 0);
+    }
+    let mut chars = phrase.chars();
+    let (Some(first), Some(second)) = (chars.next(), chars.next()) else {
+        return (Vec::new(), 0);
+    };
+    let splits = |text: &str| !jieba.cut(text, false).iter().any(|t| t.word == phrase);
+    let mut found: Vec<(String, usize)> = Vec::new();
+    for &c in &dict.chars {
+        // first + (second c): 大 + 麻烦
+        let after = format!("{phrase}{c}");
+        let pair = freq(jieba, &format!("{second}{c}")).min(freq(jieba, &first.to_string()));
+        if pair >= STRADDLE_FREQ && splits(&after) {
+            found.push((after, pair));
+        }
+        // (c first) + second: 取消 + 协
+        let before = format!("{c}{phrase}");
+        let pair = freq(jieba, &format!("{c}{first}")).min(freq(jieba, &second.to_string()));
+        if pair >= STRADDLE_FREQ && splits(&before) {
+            found.push((before, pair));
+        }
+    }
+    best(found, except)
+}
+
+/// The most frequent examples not covered by an `except` phrase, and how many there are.
+fn best(mut found: Vec<(String, usize)>, except: &[String]) -> (Vec<String>, usize) {
     found.retain(|(text, _)| {
         !except
             .iter()
             .any(|e| e.contains(text.as_str()) || text.contains(e.as_str()))
     });
     found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    found.dedup_by(|a, b| a.0 == b.0);
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|(text, _)| seen.insert(text.clone()));
     let count = found.len();
     let examples = found.into_iter().take(EXAMPLES).map(|(t, _)| t).collect();
     (examples, count)

@@ -35,7 +35,7 @@ pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow:
             totals
         }
         ScoreFormat::Table => {
-            let mut table = ScoreTable::new();
+            let mut table = ScoreTable::new(engine);
             let totals =
                 pipeline::run(engine, options, &mut |report| table.add(&report, &mut out))?;
             table.finish(&mut out)?;
@@ -47,7 +47,8 @@ pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow:
 }
 
 /// A streaming table of reports with a summary line.
-struct ScoreTable {
+struct ScoreTable<'a> {
+    engine: &'a Engine,
     table: Table,
     pending: Vec<Vec<String>>,
     started: bool,
@@ -59,9 +60,10 @@ struct ScoreTable {
     skipped: usize,
 }
 
-impl ScoreTable {
-    fn new() -> ScoreTable {
+impl<'a> ScoreTable<'a> {
+    fn new(engine: &'a Engine) -> ScoreTable<'a> {
         ScoreTable {
+            engine,
             table: Table::new(&[
                 ("id", Align::Left),
                 ("agent", Align::Left),
@@ -105,7 +107,7 @@ impl ScoreTable {
             report.channel.clone().unwrap_or_else(dash),
             format!("{:.1}", report.score),
             result.to_string(),
-            findings_cell(&report.findings),
+            findings_cell(self.engine, &report.findings),
         ];
         if self.started {
             writeln!(out, "{}", self.table.line(&row))
@@ -154,8 +156,16 @@ impl ScoreTable {
     }
 }
 
-/// `rude@3 -10, greeting -5, angry@2 alert`: rule, turn, and what the finding did.
-fn findings_cell(findings: &[Finding]) -> String {
+/// `rude@3 -10, greeting -5, angry@2 alert`: rule, turn, and what the finding did (`capped`
+/// when the rule's `max_deduct` was already reached).
+fn findings_cell(engine: &Engine, findings: &[Finding]) -> String {
+    let deducts = |rule: &str| {
+        engine
+            .rubric()
+            .rules
+            .iter()
+            .any(|r| r.id == rule && r.deduct > 0.0)
+    };
     if findings.is_empty() {
         return "-".to_string();
     }
@@ -168,6 +178,8 @@ fn findings_cell(findings: &[Finding]) -> String {
                 "fatal".to_string()
             } else if f.deduct > 0.0 {
                 format!("-{}", num(f.deduct))
+            } else if deducts(&f.rule) {
+                "capped".to_string()
             } else if f.alert {
                 "alert".to_string()
             } else {

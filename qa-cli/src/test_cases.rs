@@ -268,10 +268,10 @@ fn compare(
             if !ok {
                 let count = want
                     .count
-                    .map(|n| format!("{n} × "))
-                    .unwrap_or_else(|| "a ".to_string());
+                    .map(|n| format!("{n} findings"))
+                    .unwrap_or_else(|| "a finding".to_string());
                 problems.push(format!(
-                    "findings: expected {count}`{}`{}, found {}{}",
+                    "findings: expected {count} of `{}`{}, found {}{}",
                     want.rule,
                     want.describe(),
                     matching.len(),

@@ -38,10 +38,12 @@ impl<'a> Document<'a> {
                 for (k, v) in map.iter() {
                     match &k.data {
                         YamlData::Value(Scalar::String(s)) if s == key => found = Some(v),
-                        _ => return Err(format!(
+                        _ => {
+                            return Err(format!(
                             "{}: unknown top-level key; the file holds a list of cases or `{key}:`",
                             k.span.start.line()
-                        )),
+                        ))
+                        }
                     }
                 }
                 match found.map(|v| &v.data) {
