@@ -6,7 +6,7 @@ use std::io::Write;
 
 use indexmap::IndexMap;
 use qa_core::{Engine, Report};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::pipeline::{self, Options};
 use crate::table::{num, percent, Align, Table};
@@ -48,19 +48,74 @@ impl Scores {
         (self.count > 0).then(|| self.passed as f64 / self.count as f64)
     }
 
-    fn to_json(&self) -> Value {
-        json!({
-            "conversations": self.count,
-            "mean_score": self.mean().map(round),
-            "min_score": self.min,
-            "max_score": self.max,
-            "passed": self.passed,
-            "pass_rate": self.pass_rate().map(round),
-            "fatal": self.fatal,
-            "findings": self.findings,
-            "deducted": round(self.deducted),
-        })
+    fn to_json(&self) -> ScoresJson {
+        ScoresJson {
+            conversations: self.count,
+            mean_score: self.mean().map(round),
+            min_score: self.min,
+            max_score: self.max,
+            passed: self.passed,
+            pass_rate: self.pass_rate().map(round),
+            fatal: self.fatal,
+            findings: self.findings,
+            deducted: round(self.deducted),
+        }
     }
+}
+
+/// The JSON output, fields in this order.
+#[derive(Debug, Serialize)]
+struct ReportJson<'a> {
+    rubric: &'a str,
+    version: Option<&'a str>,
+    overall: ScoresJson,
+    distribution: Vec<BinJson>,
+    rules: Vec<RuleJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<GroupJson<'a>>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ScoresJson {
+    conversations: u64,
+    mean_score: Option<f64>,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+    passed: u64,
+    pass_rate: Option<f64>,
+    fatal: u64,
+    findings: u64,
+    deducted: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct BinJson {
+    from: f64,
+    to: f64,
+    count: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct RuleJson<'a> {
+    rule: &'a str,
+    name: &'a str,
+    findings: u64,
+    conversations: u64,
+    conversation_rate: f64,
+    deducted: f64,
+    share: f64,
+    cumulative_share: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupJson<'a> {
+    #[serde(flatten)]
+    key: IndexMap<&'static str, Option<&'a str>>,
+    #[serde(flatten)]
+    scores: ScoresJson,
+    top_rule: Option<&'a str>,
 }
 
 /// Findings of one rule.
@@ -171,58 +226,65 @@ impl Aggregate {
         (step * i as f64, step * (i + 1) as f64)
     }
 
-    fn to_json(&self, engine: &Engine) -> Value {
+    fn to_json(&self, engine: &Engine) -> anyhow::Result<String> {
         let rubric = engine.rubric();
         let count = self.overall.count.max(1) as f64;
-        let rules: Vec<Value> = self
+        let rules = self
             .pareto(true)
             .into_iter()
-            .map(|(id, t, share, cumulative)| {
-                json!({
-                    "rule": id,
-                    "name": t.name,
-                    "findings": t.findings,
-                    "conversations": t.conversations,
-                    "conversation_rate": round(t.conversations as f64 / count),
-                    "deducted": round(t.deducted),
-                    "share": round(share),
-                    "cumulative_share": round(cumulative),
-                })
+            .map(|(id, t, share, cumulative)| RuleJson {
+                rule: id,
+                name: &t.name,
+                findings: t.findings,
+                conversations: t.conversations,
+                conversation_rate: round(t.conversations as f64 / count),
+                deducted: round(t.deducted),
+                share: round(share),
+                cumulative_share: round(cumulative),
             })
             .collect();
-        let distribution: Vec<Value> = (0..BINS)
+        let distribution = (0..BINS)
             .map(|i| {
                 let (from, to) = self.bin_range(i);
-                json!({"from": round(from), "to": round(to), "count": self.bins[i]})
+                BinJson {
+                    from: round(from),
+                    to: round(to),
+                    count: self.bins[i],
+                }
             })
             .collect();
-        let mut out = json!({
-            "rubric": rubric.name,
-            "version": rubric.version,
-            "overall": self.overall.to_json(),
-            "distribution": distribution,
-            "rules": rules,
-        });
-        if let Some(by @ (GroupBy::Agent | GroupBy::Channel)) = self.by {
-            let field = if by == GroupBy::Agent {
-                "agent"
-            } else {
-                "channel"
-            };
-            let groups: Vec<Value> = self
-                .groups_sorted()
-                .into_iter()
-                .map(|(key, scores, top)| {
-                    let mut g = scores.to_json();
-                    g[field] = json!(key);
-                    g["top_rule"] = json!(top);
-                    g
-                })
-                .collect();
-            out["by"] = json!(field);
-            out["groups"] = Value::Array(groups);
-        }
-        out
+        let (by, groups) = match self.by {
+            Some(by @ (GroupBy::Agent | GroupBy::Channel)) => {
+                let field = if by == GroupBy::Agent {
+                    "agent"
+                } else {
+                    "channel"
+                };
+                let groups = self
+                    .groups_sorted()
+                    .into_iter()
+                    .map(|(key, scores, top)| GroupJson {
+                        key: IndexMap::from([(field, key)]),
+                        scores: scores.to_json(),
+                        top_rule: top,
+                    })
+                    .collect();
+                (Some(field), Some(groups))
+            }
+            _ => (None, None),
+        };
+        let out = ReportJson {
+            rubric: &rubric.name,
+            version: rubric.version.as_deref(),
+            overall: self.overall.to_json(),
+            distribution,
+            rules,
+            by,
+            groups,
+        };
+        let mut text = serde_json::to_string_pretty(&out)?;
+        text.push('\n');
+        Ok(text)
     }
 
     /// Groups by name (conversations without one last), each with the rule that took the most.
@@ -397,11 +459,7 @@ pub fn run(
         Ok(())
     })?;
     let text = match format {
-        ReportFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&agg.to_json(engine))?;
-            s.push('\n');
-            s
-        }
+        ReportFormat::Json => agg.to_json(engine)?,
         ReportFormat::Table => agg.to_table(engine, top),
     };
     let mut out = std::io::stdout().lock();

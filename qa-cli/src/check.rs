@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use indexmap::IndexMap;
-use qa_core::{Engine, MatchExpr, Rubric, RubricError};
-use serde_json::json;
+use qa_core::{Diagnostic, Engine, MatchExpr, Rubric, RubricError};
+use serde::Serialize;
 
 use crate::lint::{self, Warning};
 use crate::Status;
@@ -56,13 +56,13 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
                     .diagnostics()
                     .iter()
                     .zip(error_lines(&e, path))
-                    .map(|(d, line)| {
-                        let mut v = serde_json::to_value(d).expect("diagnostics serialize");
-                        v["text"] = json!(line);
-                        v
-                    })
+                    .map(|(diagnostic, text)| ErrorJson { diagnostic, text })
                     .collect();
-                let out = json!({"file": file, "valid": false, "errors": errors});
+                let out = InvalidJson {
+                    file: &file,
+                    valid: false,
+                    errors,
+                };
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 for line in error_lines(&e, path) {
@@ -86,31 +86,30 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let stats = Stats::of(&engine);
     if json {
-        let ws: Vec<_> = warnings
+        let warnings: Vec<_> = warnings
             .iter()
-            .map(|w| {
-                let mut v = serde_json::to_value(w).expect("warnings serialize");
-                v["line"] = json!(locate(&text, w));
-                v
+            .map(|warning| WarningJson {
+                warning,
+                line: locate(&text, warning),
             })
             .collect();
-        let out = json!({
-            "file": file,
-            "valid": true,
-            "rubric": rubric.name,
-            "version": rubric.version,
-            "rules": rubric.rules.len(),
-            "kinds": stats.kinds,
-            "phrases": rubric.phrase_count(),
-            "regexes": stats.regexes,
-            "lists": rubric.lists.len(),
-            "fatal_rules": stats.fatal,
-            "alert_rules": stats.alert,
-            "bonus_rules": stats.bonus,
-            "base": rubric.scoring.base,
-            "pass": rubric.scoring.pass,
-            "warnings": ws,
-        });
+        let out = ValidJson {
+            file: &file,
+            valid: true,
+            rubric: &rubric.name,
+            version: rubric.version.as_deref(),
+            rules: rubric.rules.len(),
+            kinds: &stats.kinds,
+            phrases: rubric.phrase_count(),
+            regexes: stats.regexes,
+            lists: rubric.lists.len(),
+            fatal_rules: stats.fatal,
+            alert_rules: stats.alert,
+            bonus_rules: stats.bonus,
+            base: rubric.scoring.base,
+            pass: rubric.scoring.pass,
+            warnings,
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Status::Ok);
     }
@@ -164,6 +163,47 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         );
     }
     Ok(Status::Ok)
+}
+
+#[derive(Debug, Serialize)]
+struct InvalidJson<'a> {
+    file: &'a str,
+    valid: bool,
+    errors: Vec<ErrorJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorJson<'a> {
+    #[serde(flatten)]
+    diagnostic: &'a Diagnostic,
+    /// The `file:line:col: message` line.
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ValidJson<'a> {
+    file: &'a str,
+    valid: bool,
+    rubric: &'a str,
+    version: Option<&'a str>,
+    rules: usize,
+    kinds: &'a IndexMap<&'static str, usize>,
+    phrases: usize,
+    regexes: usize,
+    lists: usize,
+    fatal_rules: usize,
+    alert_rules: usize,
+    bonus_rules: usize,
+    base: f64,
+    pass: f64,
+    warnings: Vec<WarningJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct WarningJson<'a> {
+    #[serde(flatten)]
+    warning: &'a Warning,
+    line: Option<usize>,
 }
 
 #[derive(Debug)]

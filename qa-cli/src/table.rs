@@ -72,6 +72,7 @@ impl Table {
                 }
             }
         }
+        out.truncate(out.trim_end().len());
         out
     }
 

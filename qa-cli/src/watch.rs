@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use qa_core::{Engine, Finding, Report, Session, SessionMeta, Turn};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::input::{self, Item, Record};
 use crate::Status;
@@ -128,21 +128,24 @@ impl Watch<'_> {
     }
 
     fn write_finding(&mut self, id: &str, finding: &Finding) {
-        self.write(json!({"conversation": id, "finding": finding}));
+        self.write(id, "finding", finding);
     }
 
     fn write_report(&mut self, id: &str, report: &Report) {
-        self.write(json!({"conversation": id, "report": report}));
+        self.write(id, "report", report);
     }
 
-    fn write(&mut self, value: Value) {
+    /// Writes `{"conversation": id, "<key>": value}` as one flushed line, keeping the value's
+    /// own field order.
+    fn write(&mut self, id: &str, key: &str, value: &impl serde::Serialize) {
         if self.error.is_some() {
             return;
         }
         let mut out = self.out.lock();
-        let result = serde_json::to_writer(&mut out, &value)
+        let result = serde_json::to_string(id)
+            .and_then(|id| Ok((id, serde_json::to_string(value)?)))
             .map_err(io::Error::from)
-            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|(id, value)| writeln!(out, "{{\"conversation\":{id},\"{key}\":{value}}}"))
             .and_then(|_| out.flush());
         if let Err(e) = result {
             self.error = Some(e);

@@ -1,0 +1,686 @@
+//! Runs the built `qa` binary: every command, every exit code, bad input, stdin and files,
+//! `--jobs`, live `watch`, and `qa test` on every example. Fixtures are the repository's
+//! `examples/` (found from this crate's directory) and files written to a temporary folder.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+fn qa() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_qa"))
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+fn rubric(name: &str) -> String {
+    examples()
+        .join(format!("rubrics/{name}.yaml"))
+        .display()
+        .to_string()
+}
+
+fn data(name: &str) -> String {
+    examples()
+        .join(format!("data/{name}.jsonl"))
+        .display()
+        .to_string()
+}
+
+/// A fresh file in a temporary folder of this test process.
+fn temp_file(name: &str, contents: &[u8]) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "qa-cli-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.display().to_string()
+}
+
+fn run(args: &[&str]) -> Output {
+    qa().args(args).output().expect("qa runs")
+}
+
+fn run_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = qa()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qa runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+const SMALL_RUBRIC: &str = r#"
+rubric: small
+scoring: {base: 100, pass: 80}
+rules:
+  - {id: greeting, kind: require, window: {first: 1}, match: [您好], deduct: 5}
+  - {id: rude, kind: forbid, match: [这是规定], deduct: 30, alert: true}
+"#;
+
+// ── qa check ──────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn check_valid_rubric_prints_counts() {
+    let out = run(&["check", &rubric("ecommerce")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ok: 电商售后服务质检"), "{text}");
+    assert!(text.contains("13 rules: 6 forbid, 3 require"), "{text}");
+}
+
+#[test]
+fn check_every_example_is_valid_and_quiet() {
+    for name in ["ecommerce", "finance", "telecom", "customer-risk"] {
+        let out = run(&["check", &rubric(name)]);
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("warning"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn check_invalid_rubric_reports_every_error_with_its_place() {
+    let path = temp_file(
+        "bad.yaml",
+        "rubric: x\nrules:\n  - id: a\n    kind: forbidd\n  - {id: b, kind: forbid, match: [\"@nope\"]}\n"
+            .as_bytes(),
+    );
+    let out = run(&["check", &path]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{path}:4:11: rule `a`: unknown kind `forbidd`; did you mean `forbid`?"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{path}:5:")), "{err}");
+    assert!(err.contains("undefined list `@nope`"), "{err}");
+}
+
+#[test]
+fn check_json_lists_errors_and_warnings() {
+    let bad = temp_file("bad.yaml", b"rubric: x\nrules: [{id: a, kind: nope}]\n");
+    let out = run(&["check", "--format", "json", &bad]);
+    assert_eq!(code(&out), 2);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"][0]["kind"], "unknown_kind");
+    assert_eq!(v["errors"][0]["line"], 2);
+
+    let good = temp_file(
+        "drugs.yaml",
+        "rubric: x\nrules:\n  - {id: drugs, kind: forbid, match: [大麻]}\n".as_bytes(),
+    );
+    let out = run(&["check", "--format", "json", &good]);
+    assert_eq!(code(&out), 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["warnings"][0]["rule"], "drugs");
+    assert_eq!(v["warnings"][0]["line"], 3);
+}
+
+#[test]
+fn check_warns_about_phrases_likely_to_raise_false_alarms() {
+    let path = temp_file(
+        "warn.yaml",
+        "rubric: x\nrules:\n  - {id: drugs, kind: forbid, match: [大麻, 滚]}\n  - {id: legal, kind: forbid, match: [sue]}\n  - {id: ok, kind: forbid, match: [sue, 滚], word: true}\n"
+            .as_bytes(),
+    );
+    let out = run(&["check", &path]);
+    assert_eq!(code(&out), 0, "warnings do not make a rubric invalid");
+    let err = stderr(&out);
+    assert!(err.contains("rule `drugs`: phrase \"大麻\""), "{err}");
+    assert!(err.contains("大麻烦"), "names example words: {err}");
+    assert!(err.contains("phrase \"滚\" is one character"), "{err}");
+    assert!(
+        err.contains("rule `legal`") && err.contains("issue"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("rule `ok`"),
+        "word: true silences them: {err}"
+    );
+    let quiet = run(&["check", "--no-warnings", &path]);
+    assert!(!stderr(&quiet).contains("warning"));
+}
+
+#[test]
+fn check_missing_file_and_bad_usage_exit_2() {
+    let out = run(&["check", "/nonexistent/rubric.yaml"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("/nonexistent/rubric.yaml"));
+    assert_eq!(code(&run(&["check"])), 2);
+    assert_eq!(code(&run(&["frobnicate"])), 2);
+    assert_eq!(
+        code(&run(&["score", "--format", "xml", &rubric("ecommerce")])),
+        2
+    );
+    assert_eq!(code(&run(&["--help"])), 0);
+}
+
+// ── qa score ──────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn score_a_file_writes_one_report_per_line_in_input_order() {
+    let out = run(&["score", &rubric("ecommerce"), &data("ecommerce")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reports = json_lines(&out);
+    let input = std::fs::read_to_string(data("ecommerce")).unwrap();
+    let ids: Vec<Value> = input
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+        .collect();
+    let got: Vec<Value> = reports.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(got, ids);
+    let rude = &reports[1];
+    assert_eq!(rude["rubric"], "电商售后服务质检");
+    assert!(rude["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "rude"));
+}
+
+#[test]
+fn score_reads_stdin_by_default_and_with_dash() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let input = "{\"id\": \"a\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}]}\n\n{\"id\": \"b\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}\n";
+    for args in [vec!["score", &rubric], vec!["score", &rubric, "-"]] {
+        let out = run_stdin(&args, input);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let reports = json_lines(&out);
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0]["score"], 100.0);
+        assert_eq!(reports[1]["score"], 65.0);
+        assert_eq!(reports[1]["passed"], false);
+    }
+}
+
+#[test]
+fn score_json_files_hold_one_transcript_or_an_array() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let one = temp_file(
+        "one.json",
+        "{\n  \"id\": \"x\",\n  \"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}]\n}\n"
+            .as_bytes(),
+    );
+    let many = temp_file(
+        "many.json",
+        "[\n {\"id\": \"y\", \"turns\": []},\n {\"id\": \"z\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}\n]\n"
+            .as_bytes(),
+    );
+    let out = run(&["score", &rubric, &one, &many]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ids: Vec<Value> = json_lines(&out).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, vec!["x", "y", "z"]);
+}
+
+#[test]
+fn score_reports_bad_lines_with_file_and_line_and_scores_the_rest() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let input = temp_file(
+        "mixed.jsonl",
+        concat!(
+            "{\"id\": \"ok1\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}]}\n",
+            "this is not json\n",
+            "{\"id\": \"no-turns\"}\n",
+            "{\"id\": \"no-text\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}, {\"speaker\": \"agent\"}]}\n",
+            "{\"id\": \"bad-type\", \"turns\": [{\"speaker\": 3, \"text\": \"\"}]}\n",
+            "[1, 2]\n",
+            "{\"id\": \"ok2\", \"turns\": []}\n",
+        )
+        .as_bytes(),
+    );
+    let out = run(&["score", &rubric, &input]);
+    assert_eq!(code(&out), 3);
+    let ids: Vec<Value> = json_lines(&out).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, vec!["ok1", "ok2"]);
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{input}:2: invalid JSON")), "{err}");
+    assert!(
+        err.contains(&format!("{input}:3: missing field `turns`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{input}:4: turn 1: missing field `text`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{input}:5: turn 0: `speaker` must be a string")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{input}:6: a transcript must be a JSON object")),
+        "{err}"
+    );
+}
+
+#[test]
+fn score_reports_bad_items_of_a_json_array_by_line() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let input = temp_file(
+        "arr.json",
+        b"[\n  {\"id\": \"a\", \"turns\": []},\n  {\"id\": \"b\"},\n  {\"id\": \"c\", \"turns\": []}\n]\n",
+    );
+    let out = run(&["score", &rubric, &input]);
+    assert_eq!(code(&out), 3);
+    assert_eq!(json_lines(&out).len(), 2);
+    assert!(stderr(&out).contains(&format!("{input}:3: missing field `turns`")));
+}
+
+#[test]
+fn score_an_empty_file_writes_nothing_and_succeeds() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let empty = temp_file("empty.jsonl", b"");
+    let out = run(&["score", &rubric, &empty]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("no conversations"));
+    let out = run(&["score", &rubric, &empty, "--format", "json"]);
+    assert_eq!(stdout(&out), "[]\n");
+}
+
+#[test]
+fn score_skips_huge_lines_without_stopping() {
+    let rubric = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    // a line over --max-line-bytes is skipped without being held in memory
+    let long_line = format!(
+        "{{\"id\": \"big\", \"turns\": [{{\"speaker\": \"agent\", \"text\": \"{}\"}}]}}",
+        "好".repeat(200_000)
+    );
+    let input = temp_file(
+        "huge.jsonl",
+        format!("{long_line}\n{{\"id\": \"small\", \"turns\": []}}\n").as_bytes(),
+    );
+    let out = run(&["score", &rubric, &input, "--max-line-bytes", "100000"]);
+    assert_eq!(code(&out), 3);
+    assert!(
+        stderr(&out).contains(&format!("{input}:1: the line is")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json_lines(&out).len(), 1);
+    // a turn over the engine's 1 MiB limit is a bad line too
+    let input = temp_file(
+        "turn.jsonl",
+        format!(
+            "{{\"turns\": [{{\"speaker\": \"agent\", \"text\": \"{}\"}}]}}\n",
+            "a".repeat(1_100_000)
+        )
+        .as_bytes(),
+    );
+    let out = run(&["score", &rubric, &input]);
+    assert_eq!(code(&out), 3);
+    assert!(
+        stderr(&out).contains("turn 0: the text is"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn score_gives_identical_output_with_one_or_two_jobs() {
+    // more conversations than one batch, so batches and threads really interleave
+    let one = std::fs::read_to_string(data("ecommerce")).unwrap();
+    let input = temp_file("many.jsonl", one.repeat(40).as_bytes());
+    let r = rubric("ecommerce");
+    let a = run(&["score", &r, &input, "--jobs", "1"]);
+    let b = run(&["score", &r, &input, "--jobs", "2"]);
+    assert_eq!(code(&a), 0);
+    assert_eq!(json_lines(&a).len(), 14 * 40);
+    assert_eq!(a.stdout, b.stdout);
+    let a = run(&["report", &r, &input, "--jobs", "1", "--format", "json"]);
+    let b = run(&["report", &r, &input, "--jobs", "2", "--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn score_fail_on_failed_exits_1() {
+    let r = rubric("ecommerce");
+    let d = data("ecommerce");
+    assert_eq!(code(&run(&["score", &r, &d])), 0);
+    assert_eq!(code(&run(&["score", &r, &d, "--fail-on-failed"])), 1);
+    let good = temp_file(
+        "good.jsonl",
+        b"{\"turns\": [{\"speaker\": \"agent\", \"text\": \"hello, bye\"}]}\n",
+    );
+    let small = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    assert_eq!(code(&run(&["score", &small, &good, "--fail-on-failed"])), 0);
+}
+
+#[test]
+fn score_formats_json_array_and_table() {
+    let r = rubric("ecommerce");
+    let d = data("ecommerce");
+    let out = run(&["score", &r, &d, "--format", "json"]);
+    let all: Value = serde_json::from_str(&stdout(&out)).expect("one JSON array");
+    assert_eq!(all.as_array().unwrap().len(), 14);
+    let out = run(&["score", &r, &d, "--format", "table"]);
+    let text = stdout(&out);
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with("id") && first.contains("score") && first.contains("findings"));
+    assert!(
+        text.contains("ec-1002") && text.contains("rude@1 -10"),
+        "{text}"
+    );
+    assert!(
+        text.contains("14 conversations · mean score 82.5 · passed 10/14"),
+        "{text}"
+    );
+}
+
+#[test]
+fn score_with_an_invalid_rubric_or_missing_input_exits_2() {
+    let bad = temp_file("bad.yaml", b"rubric: x\nrules: [{id: a, kind: forbidd}]\n");
+    let out = run(&["score", &bad, &data("ecommerce")]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains(&format!("{bad}:2:")));
+    assert_eq!(stdout(&out), "");
+    let out = run(&["score", &rubric("ecommerce"), "/nonexistent.jsonl"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot read /nonexistent.jsonl"));
+    assert_eq!(
+        code(&run(&["score", &rubric("ecommerce"), "--jobs", "0"])),
+        2
+    );
+}
+
+// ── qa report ─────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn report_aggregates_with_a_pareto_of_rules() {
+    let out = run(&[
+        "report",
+        &rubric("ecommerce"),
+        &data("ecommerce"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["overall"]["conversations"], 14);
+    assert_eq!(v["overall"]["passed"], 10);
+    let dist: u64 = v["distribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(dist, 14);
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["rule"], "rude", "most deducted first");
+    let shares: Vec<f64> = rules
+        .iter()
+        .map(|r| r["cumulative_share"].as_f64().unwrap())
+        .collect();
+    assert!(shares.windows(2).all(|w| w[0] <= w[1]));
+    assert!((shares.last().unwrap() - 1.0).abs() < 1e-6);
+    assert_eq!(rules.len(), 13, "JSON lists every rule");
+}
+
+#[test]
+fn report_groups_by_agent_channel_and_rule() {
+    let r = rubric("ecommerce");
+    let d = data("ecommerce");
+    let out = run(&["report", &r, &d, "--by", "agent", "--format", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["by"], "agent");
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 4);
+    let a012 = groups.iter().find(|g| g["agent"] == "A012").unwrap();
+    assert_eq!(a012["conversations"], 4);
+    assert_eq!(a012["top_rule"], "rude");
+    let out = run(&["report", &r, &d, "--by", "channel"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("by channel") && text.contains("phone"),
+        "{text}"
+    );
+    let out = run(&["report", &r, &d, "--by", "rule"]);
+    let text = stdout(&out);
+    assert!(text.contains("rules (Pareto"), "{text}");
+    assert!(text.contains("empathy"), "every rule listed: {text}");
+    assert!(text.contains("pass rate      71.4%"), "{text}");
+}
+
+#[test]
+fn report_with_bad_lines_exits_3() {
+    let input = temp_file("bad.jsonl", b"{\"turns\": []}\nnope\n");
+    let out = run(&["report", &rubric("ecommerce"), &input]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains(&format!("{input}:2:")));
+    assert!(stdout(&out).contains("conversations  1"));
+}
+
+// ── qa watch ──────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn watch_writes_findings_before_the_conversation_closes() {
+    let mut child = qa()
+        .args(["watch", &rubric("ecommerce")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let send = |stdin: &mut std::process::ChildStdin, line: &str| {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    };
+    send(
+        &mut stdin,
+        r#"{"conversation": "c1", "agent": "A1", "speaker": "customer", "text": "在吗", "start": 0}"#,
+    );
+    send(
+        &mut stdin,
+        r#"{"conversation": "c2", "speaker": "customer", "text": "你好", "start": 0}"#,
+    );
+    send(
+        &mut stdin,
+        r#"{"conversation": "c1", "speaker": "agent", "text": "您好，这是规定", "start": 5}"#,
+    );
+    // the rude phrase is certain at once: its finding arrives while c1 is still open
+    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["conversation"], "c1");
+    assert_eq!(line["finding"]["rule"], "rude");
+    assert_eq!(line["finding"]["turn"], 1);
+    assert_eq!(line["finding"]["text"], "这是规定");
+    send(&mut stdin, r#"{"conversation": "c1", "end": true}"#);
+    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["conversation"], "c1");
+    assert_eq!(line["report"]["id"], "c1");
+    assert_eq!(line["report"]["agent"], "A1");
+    let rules: Vec<&Value> = line["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["rule"])
+        .collect();
+    assert!(rules.contains(&&Value::from("closing")), "{rules:?}");
+    drop(stdin); // end of input closes c2
+    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["conversation"], "c2");
+    assert!(line["report"].is_object());
+    assert!(lines.next().is_none());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn watch_report_equals_score_on_the_same_turns() {
+    let transcript = std::fs::read_to_string(data("ecommerce"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let t: Value = serde_json::from_str(&transcript).unwrap();
+    let mut input = String::new();
+    for turn in t["turns"].as_array().unwrap() {
+        let mut line = turn.clone();
+        line["conversation"] = t["id"].clone();
+        input.push_str(&format!("{line}\n"));
+    }
+    input.push_str(&format!(
+        "{{\"conversation\": {}, \"end\": true}}\n",
+        t["id"]
+    ));
+    let watched = run_stdin(&["watch", &rubric("ecommerce")], &input);
+    assert_eq!(code(&watched), 0, "{}", stderr(&watched));
+    let lines = json_lines(&watched);
+    let report = &lines.last().unwrap()["report"];
+    let scored = run_stdin(&["score", &rubric("ecommerce")], &transcript);
+    let expected = &json_lines(&scored)[0];
+    assert_eq!(report["findings"], expected["findings"]);
+    assert_eq!(report["score"], expected["score"]);
+    assert!(lines.len() > 1, "findings were pushed before the report");
+}
+
+#[test]
+fn watch_reports_bad_lines_and_exits_3() {
+    let input = concat!(
+        "{\"conversation\": \"c1\", \"speaker\": \"agent\", \"text\": \"您好\"}\n",
+        "not json\n",
+        "{\"speaker\": \"agent\", \"text\": \"no conversation\"}\n",
+        "{\"conversation\": \"c1\", \"speaker\": \"agent\"}\n",
+        "{\"conversation\": \"zz\", \"end\": true}\n",
+    );
+    let out = run_stdin(&["watch", &rubric("ecommerce")], input);
+    assert_eq!(code(&out), 3);
+    let err = stderr(&out);
+    assert!(err.contains("<stdin>:2: invalid JSON"), "{err}");
+    assert!(
+        err.contains("<stdin>:3: missing field `conversation`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:4: `c1`: turn 1: missing field `text`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:5: conversation `zz` is not open"),
+        "{err}"
+    );
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.last().unwrap()["conversation"],
+        "c1",
+        "closed at end of input"
+    );
+}
+
+// ── qa test ───────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn test_passes_on_every_example() {
+    for name in ["ecommerce", "finance", "telecom", "customer-risk"] {
+        let cases = examples().join(format!("tests/{name}.cases.yaml"));
+        let out = run(&["test", &rubric(name), cases.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains(" passed, 0 failed"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn test_fails_on_a_broken_case_and_says_why() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.yaml",
+        r#"
+- name: passes
+  turns: [{speaker: agent, text: 您好}]
+  expect: {score: 100, passed: true, no_findings: [rude]}
+- name: wrong score
+  turns: [{speaker: agent, text: 您好，这是规定}]
+  expect:
+    score: 100
+    findings: [{rule: rude, turn: 0}]
+- name: unknown rule
+  turns: [{speaker: agent, text: 您好}]
+  expect: {no_findings: [rudee]}
+- name: misspelled key
+  turns: [{speaker: agent, text: 您好}]
+  expect: {no_finding: [rude]}
+"#
+        .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(text.contains("ok    passes"), "{text}");
+    assert!(text.contains("FAIL  wrong score"), "{text}");
+    assert!(text.contains("score: expected 100, got 70"), "{text}");
+    assert!(text.contains("the rubric has no rule `rudee`"), "{text}");
+    assert!(text.contains("unknown key `no_finding`"), "{text}");
+    assert!(text.contains("1 passed, 3 failed"), "{text}");
+}
+
+#[test]
+fn test_reads_jsonl_cases() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.jsonl",
+        "{\"name\": \"rude\", \"transcript\": {\"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}, \"expect\": {\"score\": 65, \"findings\": [{\"rule\": \"greeting\", \"turn\": null}, \"rude\"]}}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn test_with_an_unreadable_cases_file_exits_2() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file("cases.yaml", b"cases: [\n");
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("invalid YAML"), "{}", stderr(&out));
+    let empty = temp_file("none.yaml", b"cases: []\n");
+    assert_eq!(code(&run(&["test", &r, &empty])), 2);
+}
