@@ -1,0 +1,368 @@
+//! `Engine` and `Session`, the Python classes: each wraps its core type and only converts.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use qa_core::{Format, Limits, Rubric, SessionMeta, Transcript, Turn};
+
+use crate::convert;
+use crate::errors::{self, RubricSource};
+use crate::pool;
+
+/// Runs `f`, turning a panic in the core into a `RuntimeError` instead of a crash.
+fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(errors::panicked)
+}
+
+/// A compiled rubric; immutable, so one engine serves every thread.
+#[pyclass(frozen, module = "qa_engine._native", name = "Engine")]
+#[derive(Debug)]
+pub(crate) struct PyEngine {
+    engine: qa_core::Engine,
+}
+
+impl PyEngine {
+    /// Reads a rubric with `read` and compiles it, without the GIL; a panic becomes an error.
+    fn compile(
+        py: Python<'_>,
+        limits: Limits,
+        source: RubricSource,
+        read: impl FnOnce(&Limits) -> Result<Rubric, qa_core::RubricError> + Send,
+    ) -> PyResult<PyEngine> {
+        let built = py.detach(|| {
+            guarded(|| {
+                let rubric = read(&limits)?;
+                qa_core::Engine::builder().limits(limits).build(rubric)
+            })
+        })?;
+        built
+            .map(|engine| PyEngine { engine })
+            .map_err(|e| errors::rubric_error(py, &e, source))
+    }
+
+    fn from_json_text(py: Python<'_>, json: &str, limits: Limits) -> PyResult<PyEngine> {
+        PyEngine::compile(py, limits, RubricSource::Object, |limits| {
+            Rubric::parse(json, Format::Json, None, limits)
+        })
+    }
+}
+
+/// A Python transcript dict as a checked core transcript.
+fn transcript(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    index: Option<usize>,
+) -> PyResult<Transcript> {
+    let value =
+        convert::to_value(obj).map_err(|bad| errors::bad_transcript(py, &bad, None, index))?;
+    Transcript::from_value(value).map_err(|e| errors::transcript_error(py, &e, index))
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Reads and compiles a rubric file (`.yaml`, `.yml`, `.json` or `.toml`).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, limits = None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyEngine> {
+        let limits = convert::limits(limits)?;
+        PyEngine::compile(py, limits, RubricSource::Text, |limits| {
+            Rubric::from_path_with_limits(&path, limits)
+        })
+    }
+
+    /// Compiles a rubric from its text in `format` (`yaml`, `json` or `toml`).
+    #[staticmethod]
+    #[pyo3(name = "from_str", signature = (text, format = "yaml", *, limits = None))]
+    fn from_text(
+        py: Python<'_>,
+        text: &str,
+        format: &str,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyEngine> {
+        let fmt = Format::from_name(format).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "unknown rubric format {format:?}: use \"yaml\", \"json\" or \"toml\""
+            ))
+        })?;
+        let limits = convert::limits(limits)?;
+        PyEngine::compile(py, limits, RubricSource::Text, |limits| {
+            Rubric::parse(text, fmt, None, limits)
+        })
+    }
+
+    /// Compiles a rubric given as a dict (the structure of the YAML or JSON file).
+    #[staticmethod]
+    #[pyo3(signature = (rubric, *, limits = None))]
+    fn from_dict(
+        py: Python<'_>,
+        rubric: &Bound<'_, PyAny>,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyEngine> {
+        let limits = convert::limits(limits)?;
+        let value = convert::to_value(rubric).map_err(|bad| errors::bad_rubric_object(py, &bad))?;
+        PyEngine::from_json_text(py, &value.to_string(), limits)
+    }
+
+    /// Scores one transcript dict; returns the report as a dict.
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        transcript: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let t = self::transcript(py, transcript, None)?;
+        let report = py.detach(|| guarded(|| self.engine.try_score(&t)))?;
+        let report = report.map_err(|e| errors::transcript_error(py, &e, None))?;
+        convert::to_python(py, &report)
+    }
+
+    /// Scores many transcripts in parallel without the GIL; the reports keep the input order.
+    #[pyo3(signature = (transcripts, jobs = None, *, errors = "raise"))]
+    fn score_many<'py>(
+        &self,
+        py: Python<'py>,
+        transcripts: &Bound<'py, PyAny>,
+        jobs: Option<usize>,
+        errors: &str,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let keep_errors = match errors {
+            "raise" => false,
+            "return" => true,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "errors must be \"raise\" or \"return\", not {other:?}"
+                )))
+            }
+        };
+        let pool =
+            match jobs {
+                None => None,
+                Some(n @ 1..=pool::MAX_JOBS) => Some(pool::with_jobs(n).map_err(|e| {
+                    PyRuntimeError::new_err(format!("cannot start {n} threads: {e}"))
+                })?),
+                Some(n) => {
+                    return Err(PyValueError::new_err(format!(
+                        "jobs must be between 1 and {}, not {n}",
+                        pool::MAX_JOBS
+                    )))
+                }
+            };
+        // Read every transcript with the GIL; a bad one is an error in its place.
+        let mut slots: Vec<Result<usize, PyErr>> = Vec::new();
+        let mut good: Vec<Transcript> = Vec::new();
+        for (i, item) in transcripts.try_iter()?.enumerate() {
+            match self::transcript(py, &item?, Some(i)) {
+                Ok(t) => {
+                    slots.push(Ok(good.len()));
+                    good.push(t);
+                }
+                Err(e) if keep_errors => slots.push(Err(e)),
+                Err(e) => return Err(e),
+            }
+        }
+        let engine = &self.engine;
+        let results = py.detach(|| {
+            guarded(|| match &pool {
+                Some(pool) => pool.install(|| engine.try_score_many(&good)),
+                None => engine.try_score_many(&good),
+            })
+        })?;
+        let out = PyList::empty(py);
+        for (i, slot) in slots.into_iter().enumerate() {
+            let item = match slot {
+                Ok(k) => match &results[k] {
+                    Ok(report) => convert::to_python(py, report)?,
+                    Err(e) => {
+                        let err = errors::transcript_error(py, e, Some(i));
+                        if !keep_errors {
+                            return Err(err);
+                        }
+                        err.into_value(py).into_bound(py).into_any()
+                    }
+                },
+                Err(err) => err.into_value(py).into_bound(py).into_any(),
+            };
+            out.append(item)?;
+        }
+        Ok(out)
+    }
+
+    /// Starts a live session for one conversation.
+    #[pyo3(signature = (*, id = None, agent = None, channel = None, meta = None))]
+    fn session(
+        &self,
+        py: Python<'_>,
+        id: Option<&Bound<'_, PyAny>>,
+        agent: Option<&Bound<'_, PyAny>>,
+        channel: Option<&Bound<'_, PyAny>>,
+        meta: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PySession> {
+        // the same checks as a transcript's fields
+        let fields = PyDict::new(py);
+        fields.set_item("turns", PyList::empty(py))?;
+        for (name, value) in [
+            ("id", id),
+            ("agent", agent),
+            ("channel", channel),
+            ("meta", meta),
+        ] {
+            if let Some(value) = value {
+                fields.set_item(name, value)?;
+            }
+        }
+        let meta = SessionMeta::of(&transcript(py, fields.as_any(), None)?);
+        Ok(PySession {
+            state: Mutex::new(Some(self.engine.session(meta))),
+        })
+    }
+
+    /// The rubric's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.engine.rubric().name
+    }
+
+    /// The rubric's version.
+    #[getter]
+    fn version(&self) -> Option<&str> {
+        self.engine.rubric().version.as_deref()
+    }
+
+    /// The limits this engine applies, by name.
+    #[getter]
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        convert::limits_dict(py, self.engine.limits())
+    }
+
+    /// The checked rubric as a dict that `Engine.from_dict` reads back into an equal engine.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = self.engine.rubric().to_json();
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let rebuild = py.import("qa_engine._native")?.getattr("_rebuild_engine")?;
+        let state = (
+            self.engine.rubric().to_json(),
+            convert::limits_dict(py, self.engine.limits())?,
+        );
+        PyTuple::new(py, [rebuild, state.into_pyobject(py)?.into_any()])
+    }
+
+    fn __repr__(&self) -> String {
+        let rubric = self.engine.rubric();
+        format!(
+            "<Engine rubric={:?} rules={}>",
+            rubric.name,
+            rubric.rules.len()
+        )
+    }
+}
+
+/// Rebuilds a pickled engine from its rubric JSON and limits.
+#[pyfunction]
+pub(crate) fn _rebuild_engine(
+    py: Python<'_>,
+    rubric_json: &str,
+    limits: &Bound<'_, PyAny>,
+) -> PyResult<PyEngine> {
+    let limits = convert::limits(Some(limits))?;
+    PyEngine::from_json_text(py, rubric_json, limits)
+}
+
+/// One conversation scored turn by turn. Safe to share, though turns must arrive in order.
+#[pyclass(frozen, module = "qa_engine._native", name = "Session")]
+#[derive(Debug)]
+pub(crate) struct PySession {
+    /// `None` once finished.
+    state: Mutex<Option<qa_core::Session>>,
+}
+
+impl PySession {
+    fn lock(&self) -> MutexGuard<'_, Option<qa_core::Session>> {
+        // a panic while pushing takes the session out (see `push`): the guard is never torn
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Why a turn was not pushed.
+enum PushFailed {
+    Finished,
+    Invalid(qa_core::TranscriptError),
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+fn finished() -> PyErr {
+    PyRuntimeError::new_err("the session is finished")
+}
+
+#[pymethods]
+impl PySession {
+    /// Adds the next turn; returns the findings that became certain with it.
+    fn push<'py>(&self, py: Python<'py>, turn: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let value = convert::to_value(turn).map_err(|bad| {
+            let index = py.detach(|| self.lock().as_ref().map(|s| s.turn_count()));
+            errors::bad_transcript(py, &bad, Some(index.unwrap_or(0)), None)
+        })?;
+        // the lock is only taken without the GIL, so two threads cannot deadlock on it
+        let pushed = py.detach(|| {
+            let mut state = self.lock();
+            let session = state.as_mut().ok_or(PushFailed::Finished)?;
+            let turn =
+                Turn::from_value(&value, session.turn_count()).map_err(PushFailed::Invalid)?;
+            match catch_unwind(AssertUnwindSafe(|| session.try_push(turn))) {
+                Ok(pushed) => pushed.map_err(PushFailed::Invalid),
+                Err(panic) => {
+                    // its state may be torn: no further use
+                    *state = None;
+                    Err(PushFailed::Panicked(panic))
+                }
+            }
+        });
+        match pushed {
+            Ok(findings) => convert::to_python(py, &findings),
+            Err(PushFailed::Invalid(e)) => Err(errors::transcript_error(py, &e, None)),
+            Err(PushFailed::Finished) => Err(finished()),
+            Err(PushFailed::Panicked(panic)) => Err(errors::panicked(panic)),
+        }
+    }
+
+    /// Ends the conversation; returns the full report, equal to `Engine.score` on its turns.
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let report = py.detach(|| {
+            let session = self.lock().take();
+            session.map(|s| guarded(|| s.finish()))
+        });
+        match report {
+            Some(report) => convert::to_python(py, &report?),
+            None => Err(finished()),
+        }
+    }
+
+    /// Number of turns pushed so far.
+    #[getter]
+    fn turn_count(&self, py: Python<'_>) -> PyResult<usize> {
+        py.detach(|| self.lock().as_ref().map(|s| s.turn_count()))
+            .ok_or_else(finished)
+    }
+
+    /// Whether `finish()` was called.
+    #[getter]
+    fn finished(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.lock().is_none())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        match py.detach(|| self.lock().as_ref().map(|s| s.turn_count())) {
+            Some(n) => format!("<Session turns={n}>"),
+            None => "<Session finished>".to_string(),
+        }
+    }
+}
