@@ -172,6 +172,12 @@ impl RubricError {
         RubricError::new(file, vec![diagnostic])
     }
 
+    /// Names the file the rubric came from (for rubrics parsed from text read elsewhere).
+    pub fn with_file(mut self, file: impl Into<String>) -> RubricError {
+        self.file = Some(file.into());
+        self
+    }
+
     /// The file name the rubric was read from, if it was read from a file.
     pub fn file(&self) -> Option<&str> {
         self.file.as_deref()

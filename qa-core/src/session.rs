@@ -301,11 +301,13 @@ impl Session {
                     }
                     inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
                     self.apply_except(r);
+                    let mut cursor = OffsetCursor::default();
                     let found: Vec<Finding> = self
                         .spans
                         .iter()
                         .map(|&s| {
-                            make_finding(rule, Some(index), Some((&turn.text, &self.scratch, s)))
+                            let ev = (turn.text.as_str(), &self.scratch, s, &mut cursor);
+                            make_finding(rule, Some(index), Some(ev))
                         })
                         .collect();
                     match window {
@@ -476,7 +478,12 @@ impl Session {
                         vec![make_finding(
                             rule,
                             Some(index),
-                            Some((&turn.text, &self.scratch, whole)),
+                            Some((
+                                &turn.text,
+                                &self.scratch,
+                                whole,
+                                &mut OffsetCursor::default(),
+                            )),
                         )]
                     } else {
                         Vec::new()
@@ -599,8 +606,11 @@ impl Session {
                 inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
                 self.apply_except(r);
                 if let Some(&first) = self.spans.first() {
-                    let finding =
-                        make_finding(rule, Some(tc.index), Some((tc.text, &self.scratch, first)));
+                    let finding = make_finding(
+                        rule,
+                        Some(tc.index),
+                        Some((tc.text, &self.scratch, first, &mut OffsetCursor::default())),
+                    );
                     let (remaining, deadline) = match within {
                         Within::Turns(n) => (n, None),
                         Within::Seconds(s) => (usize::MAX, tc.end.or(tc.start).map(|t| t + s)),
@@ -766,18 +776,40 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
     }
 }
 
+/// Where a turn's last finding was, so that the offsets of many findings in one long turn are
+/// computed in one pass rather than each from the start.
+#[derive(Debug, Default, Clone, Copy)]
+struct OffsetCursor {
+    byte: usize,
+    chars: usize,
+    utf16: usize,
+}
+
+impl OffsetCursor {
+    /// Code points and UTF-16 units of `text[..byte]`.
+    fn advance(&mut self, text: &str, byte: usize) -> (usize, usize) {
+        if byte < self.byte {
+            *self = OffsetCursor::default();
+        }
+        let step = &text[self.byte..byte];
+        self.chars += step.chars().count();
+        self.utf16 += step.encode_utf16().count();
+        self.byte = byte;
+        (self.chars, self.utf16)
+    }
+}
+
+/// Evidence for a finding: the original turn text, the scanned turn, the span, and the turn's
+/// offset cursor.
+type Evidence<'a> = (&'a str, &'a TurnScratch, Span, &'a mut OffsetCursor);
+
 /// A finding of `rule`, at `turn`, with evidence from a span of the scanned turn.
-fn make_finding(
-    rule: &Rule,
-    turn: Option<usize>,
-    evidence: Option<(&str, &TurnScratch, Span)>,
-) -> Finding {
+fn make_finding(rule: &Rule, turn: Option<usize>, evidence: Option<Evidence<'_>>) -> Finding {
     let (start, end, text, bytes, utf16) = match evidence {
-        Some((orig, scratch, span)) => {
+        Some((orig, scratch, span, cursor)) => {
             let r = scratch.original_range(span);
-            let head = &orig[..r.start];
             let body = &orig[r.clone()];
-            let (start, start16) = (head.chars().count(), head.encode_utf16().count());
+            let (start, start16) = cursor.advance(orig, r.start);
             (
                 Some(start),
                 Some(start + body.chars().count()),

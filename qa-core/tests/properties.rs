@@ -1,0 +1,322 @@
+//! Property tests: no panic on arbitrary rubrics and transcripts; every span slices the
+//! original text to the finding's `text`; streaming ≡ batch; rubrics round-trip through JSON;
+//! every real dialogue of the sample scores.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use qa_core::{Engine, Format, Limits, Report, Rubric, SessionMeta, Transcript, Turn};
+
+fn testdata() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata"))
+}
+
+/// A rubric that uses every kind and option.
+const RICH: &str = r#"
+rubric: rich
+locale: auto
+normalize: {skip: " *@#-_.·~|"}
+scoring: {base: 100, pass: 80, max: 105}
+lists:
+  greeting: [您好, 你好, hello, hi]
+  rude: [这是规定, 你自己看, 爱买不买, 听不懂吗, "don't care"]
+  promise: [保本, 稳赚, 零风险, guaranteed return]
+rules:
+  - {id: greeting, kind: require, window: {first: 1}, match: ["@greeting"], deduct: 5, category: 服务}
+  - {id: closing, kind: require, window: {last: 2}, match: [再见, bye], deduct: 5}
+  - {id: rude, kind: forbid, match: ["@rude"], deduct: 10, max_deduct: 30, alert: true, category: 服务}
+  - {id: promise, kind: forbid, match: ["@promise"], negation: skip, except: [保本基金说明书], fatal: true}
+  - {id: word, kind: forbid, role: any, match: [no, 大麻], word: true, severity: info}
+  - {id: pii, kind: forbid, match: [{regex: '1[3-9]\d{9}'}], deduct: 20}
+  - {id: near, kind: forbid, match: [{near: [卡号, {regex: '\d{4}'}], within: 5}], deduct: 3}
+  - {id: all, kind: forbid, role: any, match: {all: [退款, {not: 抱歉}]}, deduct: 2}
+  - {id: any-not, kind: require, role: customer, match: {any: [谢谢, {not: 投诉}]}, deduct: 1}
+  - {id: bonus, kind: require, match: [理解您的心情], bonus: 2}
+  - {id: ask, kind: respond, when: {role: customer, match: [报警, 故障]}, expect: {match: [代码]}, within: {turns: 2}, deduct: 10}
+  - {id: ask-s, kind: respond, when: [投诉], expect: [抱歉], within: {seconds: 30}, deduct: 5}
+  - {id: rt, kind: response_time, scope: each, max_seconds: 30, deduct: 1, max_deduct: 5}
+  - {id: rt1, kind: response_time, scope: first, max_seconds: 10, deduct: 1}
+  - {id: silence, kind: silence, role: any, max_seconds: 20, deduct: 1, max_deduct: 3}
+  - {id: overlap, kind: overlap, max_count: 1, deduct: 1}
+  - {id: overlap-last, kind: overlap, role: customer, window: {last: 3}}
+  - {id: long, kind: duration, max_seconds: 100, min_seconds: 2}
+  - {id: repeat, kind: repeat, role: customer, similarity: 0.6}
+  - {id: win-turns, kind: forbid, role: any, window: {turns: [1, 3]}, match: [好的], deduct: 1}
+  - {id: win-secs, kind: forbid, role: any, window: {seconds: [10, 50]}, match: [好的], deduct: 1}
+  - {id: repeat-last, kind: repeat, role: agent, window: {last: 2}}
+"#;
+
+fn rich() -> Engine {
+    Engine::new(Rubric::from_yaml(RICH).expect("rich rubric")).expect("compiles")
+}
+
+/// Text built from pieces that exercise normalization, negation and spans.
+fn text_strategy() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "您好",
+        "你好",
+        "Hello",
+        "ＨＥＬＬＯ",
+        "這是規定",
+        "这是规定",
+        "爱@买*不-买",
+        "不",
+        "没有",
+        "不能",
+        "保本",
+        "保本基金说明书",
+        "稳赚",
+        "NOT",
+        "no",
+        "know",
+        "大麻",
+        "大麻烦",
+        "13800138000",
+        "１３８００１３８０００",
+        "卡号",
+        "1234",
+        "退款",
+        "抱歉",
+        "谢谢",
+        "投诉",
+        "报警",
+        "代码",
+        "再见",
+        "理解您的心情",
+        "好的",
+        "，",
+        "。",
+        "!",
+        " ",
+        "\n",
+        "😀",
+        "👨‍👩‍👧",
+        "é",
+        "\u{301}",
+        "İ",
+        "ß",
+        "ǅ",
+        "\u{200d}",
+        "\u{feff}",
+        "a",
+        "1",
+        "",
+        "我想退货",
+        "Don't Care",
+        "guaranteed return",
+    ]);
+    prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+}
+
+fn turn_strategy() -> impl Strategy<Value = Turn> {
+    (
+        prop::sample::select(vec![
+            "agent", "customer", "客服", "User", "bot", "AGENT", "",
+        ]),
+        prop_oneof![text_strategy(), any::<String>()],
+        prop::option::of(0.0f64..200.0),
+        prop::option::of(0.0f64..30.0),
+    )
+        .prop_map(|(speaker, text, start, len)| Turn {
+            speaker: speaker.to_string(),
+            text,
+            start,
+            end: start.zip(len).map(|(s, l)| s + l),
+        })
+}
+
+fn transcript_strategy() -> impl Strategy<Value = Transcript> {
+    prop::collection::vec(turn_strategy(), 0..16).prop_map(|turns| Transcript {
+        id: Some("p".into()),
+        turns,
+        ..Default::default()
+    })
+}
+
+fn check_report(t: &Transcript, report: &Report) {
+    assert!(
+        report.score >= 0.0 && report.score <= 105.0,
+        "{}",
+        report.score
+    );
+    assert_eq!(report.passed, !report.fatal && report.score >= 80.0);
+    let mut prev: Option<(Option<usize>, Option<usize>)> = None;
+    for f in &report.findings {
+        if let (Some(turn), Some(s), Some(e)) = (f.turn, f.start, f.end) {
+            let text = &t.turns[turn].text;
+            let slice: String = text.chars().skip(s).take(e - s).collect();
+            assert_eq!(Some(&slice), f.text.as_ref(), "rule {} turn {turn}", f.rule);
+            let bytes = f.bytes.clone().expect("byte range");
+            assert_eq!(&text[bytes], slice);
+            let u = f.utf16.clone().expect("utf16 range");
+            let units: Vec<u16> = text.encode_utf16().collect();
+            assert_eq!(String::from_utf16(&units[u]).unwrap(), slice);
+        }
+        let key = (f.turn, f.start);
+        if let Some(p) = prev {
+            assert!(p <= key, "findings out of order: {p:?} then {key:?}");
+        }
+        prev = Some(key);
+        assert!(f.deduct >= 0.0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn scoring_never_panics_and_spans_slice(t in transcript_strategy()) {
+        let engine = rich();
+        let report = engine.score(&t);
+        check_report(&t, &report);
+        // streaming ≡ batch, and pushed findings are in the final report
+        let mut s = engine.session(SessionMeta::of(&t));
+        let mut pushed = Vec::new();
+        for turn in &t.turns {
+            pushed.extend(s.push(turn.clone()));
+        }
+        let streamed = s.finish();
+        prop_assert_eq!(&streamed, &report);
+        for f in pushed {
+            prop_assert!(
+                report.findings.iter().any(|g| g.rule == f.rule && g.turn == f.turn && g.start == f.start),
+                "pushed finding {} at {:?} missing from the report", f.rule, f.turn
+            );
+        }
+    }
+
+    #[test]
+    fn arbitrary_rubric_text_never_panics(text in "\\PC{0,200}") {
+        for format in [Format::Yaml, Format::Json, Format::Toml] {
+            let _ = Rubric::parse(&text, format, None, &Limits::default()).map(Engine::new);
+        }
+    }
+
+    #[test]
+    fn mutated_rubrics_never_panic(cut in 0usize..2000, insert in "[\\[\\]{}:,\"'@ a-z0-9\\n-]{0,6}") {
+        let mut text: String = RICH.to_string();
+        let at = text.char_indices().map(|(i, _)| i).nth(cut % RICH.chars().count()).unwrap_or(0);
+        text.insert_str(at, &insert);
+        if let Ok(r) = Rubric::from_yaml(&text) {
+            if let Ok(engine) = Engine::new(r) {
+                let t = Transcript {
+                    turns: vec![Turn::new("agent", "您好，这是规定 13800138000"), Turn::new("customer", "投诉")],
+                    ..Default::default()
+                };
+                check_report(&t, &engine.score(&t));
+            }
+        }
+    }
+}
+
+#[test]
+fn rubrics_round_trip_through_json() {
+    let mut rubrics = vec![Rubric::from_yaml(RICH).unwrap()];
+    rubrics.push(Rubric::from_path(testdata().join("rubrics/spec-example.yaml")).unwrap());
+    for entry in std::fs::read_dir(testdata().join("cases")).unwrap() {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        if case.get("expected").is_some() {
+            if let Some(r) = case.get("rubric") {
+                rubrics.push(Rubric::from_json(&r.to_string()).unwrap());
+            }
+        }
+    }
+    for r in rubrics {
+        let back = Rubric::from_json(&r.to_json())
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", r.name, r.to_json()));
+        assert_eq!(back, r);
+    }
+}
+
+#[test]
+fn real_dialogues_all_score() {
+    let sample = std::fs::read_to_string(testdata().join("corpus/stc3-sample.jsonl")).unwrap();
+    let transcripts: Vec<Transcript> = sample
+        .lines()
+        .map(|l| Transcript::from_json(l).expect("sample line is a valid transcript"))
+        .collect();
+    assert_eq!(transcripts.len(), 50);
+    let mut engines = vec![rich()];
+    engines.push(
+        Engine::new(Rubric::from_path(testdata().join("rubrics/spec-example.yaml")).unwrap())
+            .unwrap(),
+    );
+    for engine in engines {
+        let reports = engine.score_many(&transcripts);
+        assert_eq!(reports.len(), transcripts.len());
+        for (t, r) in transcripts.iter().zip(&reports) {
+            assert_eq!(r.id, t.id, "order kept");
+            check_report_loose(t, r);
+            assert_eq!(r, &engine.score(t), "score_many equals score");
+        }
+    }
+}
+
+/// Like `check_report`, linear in the text size: spans are checked through their byte ranges,
+/// and code-point offsets on the first findings of each turn.
+fn check_report_loose(t: &Transcript, r: &Report) {
+    let mut per_turn = std::collections::HashMap::new();
+    for f in &r.findings {
+        if let (Some(turn), Some(s), Some(e)) = (f.turn, f.start, f.end) {
+            let text = &t.turns[turn].text;
+            let bytes = f.bytes.clone().expect("byte range");
+            assert_eq!(Some(&text[bytes.clone()]), f.text.as_deref());
+            let seen = per_turn.entry(turn).or_insert(0);
+            *seen += 1;
+            if *seen <= 3 {
+                assert_eq!(text[..bytes.start].chars().count(), s);
+                assert_eq!(s + text[bytes].chars().count(), e);
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_inputs_are_bounded() {
+    let engine = rich();
+    // a megabyte of one repeated phrase, of near items, and of emoji
+    for piece in ["爱买不买", "卡号1234", "😀", "不保本", "a"] {
+        let big = piece.repeat((1 << 20) / piece.len());
+        let t = Transcript {
+            turns: vec![Turn::new("agent", big.clone()), Turn::new("customer", big)],
+            ..Default::default()
+        };
+        let r = engine.score(&t);
+        check_report_loose(&t, &r);
+    }
+    // limits are enforced by try_score
+    let small = Engine::builder()
+        .limits(Limits {
+            max_turn_bytes: 10,
+            ..Limits::default()
+        })
+        .build(Rubric::from_yaml(RICH).unwrap())
+        .unwrap();
+    let t = Transcript {
+        turns: vec![Turn::new("agent", "x".repeat(11))],
+        ..Default::default()
+    };
+    let err = small.try_score(&t).unwrap_err();
+    assert_eq!(err.kind(), qa_core::TranscriptErrorKind::TurnTooLong);
+    assert_eq!(err.turn(), Some(0));
+}
+
+#[test]
+fn engine_is_shared_across_threads() {
+    let engine = rich();
+    let t = Transcript {
+        turns: vec![
+            Turn::new("agent", "这是规定"),
+            Turn::new("customer", "投诉"),
+        ],
+        ..Default::default()
+    };
+    let want = engine.score(&t);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let (engine, t, want) = (&engine, &t, &want);
+            s.spawn(move || assert_eq!(&engine.score(t), want));
+        }
+    });
+}
