@@ -67,6 +67,11 @@ pub use session::{Session, SessionMeta, REPEAT_LOOKBACK};
 pub use source::Format;
 pub use transcript::{Transcript, Turn};
 
+/// The README's Rust example, run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(test)]
 mod oibits {
     use super::*;
