@@ -464,12 +464,16 @@ impl Session {
                         .into_iter()
                         .map(str::to_string)
                         .collect();
-                    if words.len() < 3 {
-                        continue;
-                    }
                     let RuleState::Repeat { earlier, last } = &mut self.states[r] else {
                         unreachable!()
                     };
+                    if words.len() < 3 {
+                        // not compared, but still one of the role's turns for `last: N`
+                        if window == InWindow::Last {
+                            last.record(tc.role_turn(rule), Vec::new(), rule);
+                        }
+                        continue;
+                    }
                     let repeated = earlier
                         .iter()
                         .any(|e| jaccard(e, &words) >= rule.similarity - 1e-12);
