@@ -95,7 +95,28 @@ pub(crate) fn compile_regex(
 #[derive(Debug, Clone)]
 enum LeafKind {
     Phrases,
-    Regex(Regex),
+    /// A regex; `gated` when every match starts with one of a few literals that are in the
+    /// automaton, so the regex runs only on turns where one of them was found.
+    Regex {
+        re: Regex,
+        gated: bool,
+    },
+}
+
+/// The literals every match of `pattern` starts with, when there are few of them: a turn
+/// without any of them cannot match, so the regex need not run there.
+fn regex_prefix_literals(pattern: &str, case_insensitive: bool) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let seq = regex_syntax::hir::literal::Extractor::new().extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 #[derive(Debug, Clone)]
@@ -145,8 +166,8 @@ struct Compiler<'r> {
     rubric: &'r Rubric,
     limits: &'r Limits,
     normalizer: Normalizer,
-    patterns: Vec<String>,
-    pattern_ids: HashMap<String, u32>,
+    patterns: Vec<Vec<u8>>,
+    pattern_ids: HashMap<Vec<u8>, u32>,
     pattern_leaves: Vec<Vec<u32>>,
     leaves: Vec<Leaf>,
     exprs: Vec<Expr>,
@@ -161,9 +182,17 @@ impl Compiler<'_> {
             word,
         });
         for p in phrases {
-            let norm = self.normalizer.normalize_phrase(p);
+            let norm = self.normalizer.normalize_phrase(p).into_bytes();
+            self.add_pattern(norm, leaf);
+        }
+        leaf
+    }
+
+    /// Adds a pattern to the automaton (once), used by `leaf`.
+    fn add_pattern(&mut self, norm: Vec<u8>, leaf: u32) {
+        {
             if norm.is_empty() {
-                continue;
+                return;
             }
             let id = match self.pattern_ids.get(&norm) {
                 Some(&id) => id,
@@ -180,7 +209,6 @@ impl Compiler<'_> {
                 users.push(leaf);
             }
         }
-        leaf
     }
 
     fn push(&mut self, e: Expr) -> ExprId {
@@ -210,13 +238,21 @@ impl Compiler<'_> {
                 self.push(Expr::Leaf(leaf))
             }
             MatchExpr::Regex(r) => {
-                let re = compile_regex(r, self.rubric.normalize.case, self.limits)?;
+                let case = self.rubric.normalize.case;
+                let re = compile_regex(r, case, self.limits)?;
                 let leaf = self.leaves.len() as u32;
+                let gate = regex_prefix_literals(r, case);
                 self.leaves.push(Leaf {
-                    kind: LeafKind::Regex(re),
+                    kind: LeafKind::Regex {
+                        re,
+                        gated: gate.is_some(),
+                    },
                     negation,
                     word: false,
                 });
+                for lit in gate.into_iter().flatten() {
+                    self.add_pattern(lit, leaf);
+                }
                 self.push(Expr::Leaf(leaf))
             }
             MatchExpr::Near { items, within } => {
@@ -335,7 +371,10 @@ impl Matcher {
             .exprs
             .iter()
             .map(|e| match e {
-                Expr::Leaf(l) => matches!(c.leaves[*l as usize].kind, LeafKind::Regex(_)),
+                Expr::Leaf(l) => matches!(
+                    c.leaves[*l as usize].kind,
+                    LeafKind::Regex { gated: false, .. }
+                ),
                 Expr::Not(_) => true,
                 _ => false,
             })
@@ -400,6 +439,11 @@ impl Matcher {
         for &(leaf, s, e) in &hits {
             let l = &self.leaves[leaf as usize];
             let span = Span { start: s, end: e };
+            if matches!(l.kind, LeafKind::Regex { .. }) {
+                // a regex gate: says only that the regex may match here
+                kept.push((leaf, s, e));
+                continue;
+            }
             if l.negation && self.negators.negated(&scratch.norm, span) {
                 continue;
             }
@@ -443,7 +487,10 @@ impl Matcher {
                 let leaf = &self.leaves[*l as usize];
                 match &leaf.kind {
                     LeafKind::Phrases => out.extend(scratch.leaf_hits(*l)),
-                    LeafKind::Regex(re) => {
+                    LeafKind::Regex { re, gated } => {
+                        if *gated && scratch.leaf_hits(*l).next().is_none() {
+                            return;
+                        }
                         let text = &scratch.norm.text;
                         let mut found: Vec<Span> = re
                             .find_iter(text)
@@ -819,4 +866,41 @@ fn covers(head: &str, at: usize, rest: &str, w: &str) -> bool {
     window
         .match_indices(w)
         .any(|(pos, _)| lo + pos <= at && lo + pos + w.len() > at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_literals_gate_regexes() {
+        let lits = regex_prefix_literals(r"1[3-9]\d{9}", true).unwrap();
+        assert_eq!(lits.len(), 7);
+        assert!(lits.iter().all(|l| l.starts_with(b"1")));
+        assert!(regex_prefix_literals(r"\d{3}", true).is_none());
+        assert!(regex_prefix_literals(r"\w+", true).is_none());
+        let ci = regex_prefix_literals("Order", true).unwrap();
+        assert!(ci.iter().any(|l| l.as_slice() == b"order"));
+    }
+
+    #[test]
+    fn gated_regexes_still_match_everywhere_they_can() {
+        let rubric = Rubric::from_yaml(
+            "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [{regex: 'ABC\\d+'}]}\n  - {id: b, kind: forbid, match: [{regex: '\\d{3}'}]}\n",
+        )
+        .unwrap();
+        let engine = crate::Engine::new(rubric).unwrap();
+        let t = crate::Transcript {
+            turns: vec![
+                crate::Turn::new("agent", "x abc123 ＡＢＣ１２３"),
+                crate::Turn::new("agent", "nothing here"),
+            ],
+            ..Default::default()
+        };
+        let r = engine.score(&t);
+        let a: Vec<_> = r.findings.iter().filter(|f| f.rule == "a").collect();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].text.as_deref(), Some("ＡＢＣ１２３"));
+        assert_eq!(r.findings.iter().filter(|f| f.rule == "b").count(), 2);
+    }
 }
