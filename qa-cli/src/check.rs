@@ -283,7 +283,7 @@ fn find_rule(text: &str, id: &str) -> Option<usize> {
         let at = from + i;
         let before = text[..at].trim_end_matches(['"', '\'']).trim_end();
         let after = text[at + id.len()..].chars().next();
-        let ends = after.map_or(true, |c| !(c.is_alphanumeric() || "_.-".contains(c)));
+        let ends = after.is_none_or(|c| !(c.is_alphanumeric() || "_.-".contains(c)));
         if ends
             && (before.ends_with("id:") || before.ends_with("\"id\":") || before.ends_with("id ="))
         {

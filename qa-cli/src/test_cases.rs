@@ -381,11 +381,11 @@ impl Expected {
 
     fn matches(&self, f: &Finding) -> bool {
         f.rule == self.rule
-            && self.turn.map_or(true, |t| t == f.turn)
+            && self.turn.is_none_or(|t| t == f.turn)
             && self
                 .text
                 .as_deref()
-                .map_or(true, |t| f.text.as_deref() == Some(t))
+                .is_none_or(|t| f.text.as_deref() == Some(t))
     }
 
     fn describe(&self) -> String {
