@@ -17,7 +17,7 @@ use regex::{Regex, RegexBuilder};
 use crate::error::RubricErrorKind;
 use crate::limits::Limits;
 use crate::normalize::{Normalized, Normalizer};
-use crate::rubric::{Locale, MatchExpr, Negation, Rubric};
+use crate::rubric::{Locale, MatchExpr, Negation, Rubric, RuleKind, Window};
 use crate::segment;
 
 /// A match in the normalized text: byte offsets. `WHOLE` stands for the whole turn.
@@ -151,6 +151,10 @@ pub(crate) struct Matcher {
     needs_eval: Vec<bool>,
     /// Per leaf: the rule expressions (roots) that read it.
     negators: Negators,
+    /// Per leaf: the rules (indices, ascending) that a hit of it may wake (see `rules_to_visit`).
+    leaf_rules: Vec<Vec<u32>>,
+    /// The rules that must see every turn of their role, hit or not (ascending).
+    always: Vec<u32>,
 }
 
 /// What one rule's expressions compiled to.
@@ -390,6 +394,36 @@ impl Matcher {
             };
             needs[i] |= any_child;
         }
+        // Which rules a turn must visit. A `forbid` or `require` rule whose expression needs a
+        // phrase hit (no regex without a gate, no `not`) does nothing on a turn where none of its
+        // leaves hit, unless its window needs every turn: `last: N` records the turn, and a
+        // `require` with `first: N` or `turns` is decided at a given turn. All else: every turn.
+        let mut leaf_rules: Vec<Vec<u32>> = vec![Vec::new(); c.leaves.len()];
+        let mut always = Vec::new();
+        for (r, (rule, ex)) in rubric.rules.iter().zip(&per_rule).enumerate() {
+            let r = r as u32;
+            let window_needs_all = match rule.kind {
+                RuleKind::Forbid => matches!(rule.window, Some(Window::Last(_))),
+                RuleKind::Require => matches!(
+                    rule.window,
+                    Some(Window::Last(_) | Window::First(_) | Window::Turns(..))
+                ),
+                _ => true,
+            };
+            match ex.matcher {
+                Some(m) if !window_needs_all && !needs[m as usize] => {
+                    let mut leaves = Vec::new();
+                    leaves_of(&c.exprs, m, &mut leaves);
+                    for l in leaves {
+                        let users = &mut leaf_rules[l as usize];
+                        if users.last() != Some(&r) {
+                            users.push(r);
+                        }
+                    }
+                }
+                _ => always.push(r),
+            }
+        }
         Ok((
             Matcher {
                 normalizer,
@@ -399,9 +433,31 @@ impl Matcher {
                 exprs: c.exprs,
                 needs_eval: needs,
                 negators: Negators::new(rubric.locale),
+                leaf_rules,
+                always,
             },
             per_rule,
         ))
+    }
+
+    /// The rules (indices, ascending) that the scanned turn must visit: those some hit of the
+    /// turn may concern, and those that see every turn. A rule left out would do nothing.
+    pub fn rules_to_visit(&self, scratch: &TurnScratch, out: &mut Vec<u32>) {
+        out.clear();
+        let mut last = u32::MAX;
+        for h in &scratch.hits {
+            if h.0 != last {
+                last = h.0;
+                out.extend_from_slice(&self.leaf_rules[h.0 as usize]);
+            }
+        }
+        if out.is_empty() {
+            out.extend_from_slice(&self.always);
+            return;
+        }
+        out.extend_from_slice(&self.always);
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// Number of distinct phrases in the automaton.
@@ -434,25 +490,28 @@ impl Matcher {
         }
         scratch.hits.sort_unstable();
         scratch.hits.dedup();
-        let hits = std::mem::take(&mut scratch.hits);
-        let mut kept = Vec::with_capacity(hits.len());
-        for &(leaf, s, e) in &hits {
+        // filter in place (no allocation per turn)
+        let mut hits = std::mem::take(&mut scratch.hits);
+        let mut kept = 0;
+        for r in 0..hits.len() {
+            let (leaf, s, e) = hits[r];
             let l = &self.leaves[leaf as usize];
             let span = Span { start: s, end: e };
-            if matches!(l.kind, LeafKind::Regex { .. }) {
-                // a regex gate: says only that the regex may match here
-                kept.push((leaf, s, e));
-                continue;
+            // a regex gate says only that the regex may match here: always kept
+            if !matches!(l.kind, LeafKind::Regex { .. }) {
+                if l.negation && self.negators.negated(&scratch.norm, span) {
+                    continue;
+                }
+                if l.word && !scratch.on_word_boundaries(span) {
+                    continue;
+                }
             }
-            if l.negation && self.negators.negated(&scratch.norm, span) {
-                continue;
-            }
-            if l.word && !scratch.on_word_boundaries(span) {
-                continue;
-            }
-            kept.push((leaf, s, e));
+            hits[kept] = hits[r];
+            kept += 1;
         }
-        scratch.hits = kept;
+        hits.truncate(kept);
+        scratch.hits = hits;
+        scratch.index_hits(self.leaves.len());
     }
 
     /// Whether an expression could match the scanned turn at all (cheap pre-check).
@@ -462,7 +521,7 @@ impl Matcher {
 
     fn touches(&self, expr: ExprId, scratch: &TurnScratch) -> bool {
         match &self.exprs[expr as usize] {
-            Expr::Leaf(l) => scratch.leaf_hits(*l).next().is_some(),
+            Expr::Leaf(l) => scratch.has_hits(*l),
             Expr::Near { items, .. } | Expr::All(items) => {
                 items.iter().all(|&i| self.touches(i, scratch))
             }
@@ -569,6 +628,17 @@ impl Matcher {
     }
 }
 
+/// Every leaf of an expression.
+fn leaves_of(exprs: &[Expr], e: ExprId, out: &mut Vec<u32>) {
+    match &exprs[e as usize] {
+        Expr::Leaf(l) => out.push(*l),
+        Expr::Near { items, .. } | Expr::Any(items) | Expr::All(items) => {
+            items.iter().for_each(|&i| leaves_of(exprs, i, out))
+        }
+        Expr::Not(inner) => leaves_of(exprs, *inner, out),
+    }
+}
+
 /// Sorts spans and merges overlapping ones into their union.
 pub(crate) fn merge(spans: &mut Vec<Span>) {
     if spans.len() < 2 {
@@ -661,12 +731,20 @@ pub(crate) struct TurnScratch {
     pub norm: Normalized,
     /// (leaf, start, end), sorted.
     hits: Vec<(u32, u32, u32)>,
+    /// Per leaf: 1 + the index of its first entry in `hits`, or 0 when it has none; only the
+    /// entries of the leaves in `hits` are ever non-zero, so a reset clears just those.
+    first_hit: Vec<u32>,
     boundaries: Option<Vec<usize>>,
     orig_len: usize,
 }
 
 impl TurnScratch {
     fn reset(&mut self) {
+        for h in &self.hits {
+            if let Some(f) = self.first_hit.get_mut(h.0 as usize) {
+                *f = 0;
+            }
+        }
         self.hits.clear();
         if let Some(b) = &mut self.boundaries {
             b.clear();
@@ -674,8 +752,26 @@ impl TurnScratch {
         self.boundaries = self.boundaries.take().filter(|_| false);
     }
 
+    /// Fills `first_hit` from the sorted `hits`.
+    fn index_hits(&mut self, leaves: usize) {
+        if self.first_hit.len() < leaves {
+            self.first_hit.resize(leaves, 0);
+        }
+        for (i, h) in self.hits.iter().enumerate().rev() {
+            self.first_hit[h.0 as usize] = i as u32 + 1;
+        }
+    }
+
+    /// Whether a leaf has any hit in this turn: O(1).
+    fn has_hits(&self, leaf: u32) -> bool {
+        self.first_hit.get(leaf as usize).is_some_and(|&f| f != 0)
+    }
+
     fn leaf_hits(&self, leaf: u32) -> impl Iterator<Item = Span> + '_ {
-        let from = self.hits.partition_point(|h| h.0 < leaf);
+        let from = match self.first_hit.get(leaf as usize) {
+            Some(&f) if f != 0 => f as usize - 1,
+            _ => self.hits.len(),
+        };
         self.hits[from..]
             .iter()
             .take_while(move |h| h.0 == leaf)

@@ -81,6 +81,8 @@ pub struct Session {
     states: Vec<RuleState>,
     scratch: TurnScratch,
     spans: Vec<Span>,
+    /// The rules the current turn visits (reused buffer).
+    visit: Vec<u32>,
     /// Findings so far, each with its rule index.
     findings: Vec<(usize, Finding)>,
     /// Per rule: what its findings have deducted so far (for pushed findings' `deduct`).
@@ -196,6 +198,7 @@ impl Session {
             states,
             scratch: TurnScratch::default(),
             spans: Vec::new(),
+            visit: Vec::new(),
             findings: Vec::new(),
             taken: vec![0.0; n],
             turn_count: 0,
@@ -279,7 +282,12 @@ impl Session {
             role_counts: self.role_counts,
         };
 
-        for (r, rule) in inner.rubric.rules.iter().enumerate() {
+        // only the rules this turn concerns (in rubric order): the others would do nothing
+        let mut visit = std::mem::take(&mut self.visit);
+        inner.matcher.rules_to_visit(&self.scratch, &mut visit);
+        for &r in &visit {
+            let r = r as usize;
+            let rule = &inner.rubric.rules[r];
             let exprs = &inner.exprs[r];
             match rule.kind {
                 RuleKind::Forbid => {
@@ -509,6 +517,7 @@ impl Session {
             }
         }
 
+        self.visit = visit;
         self.role_counts[role_slot(role)] += 1;
         self.prev = Some(PrevTurn {
             speaker: turn.speaker.trim().to_string(),
