@@ -92,6 +92,15 @@ impl Normalizer {
     /// Maps one original character (already simplified as `simple`) to its normalized characters.
     #[inline]
     fn map_char(&self, _orig: char, simple: char, out: &mut impl FnMut(char)) {
+        if simple.is_ascii() {
+            // the common case: no full-width form, ASCII lower-casing
+            out(if self.case {
+                simple.to_ascii_lowercase()
+            } else {
+                simple
+            });
+            return;
+        }
         let mut c = simple;
         if self.fullwidth {
             c = match c {
@@ -103,6 +112,8 @@ impl Normalizer {
         if self.case {
             if c.is_ascii() {
                 out(c.to_ascii_lowercase());
+            } else if caseless(c) {
+                out(c);
             } else {
                 for l in c.to_lowercase() {
                     out(l);
@@ -124,17 +135,13 @@ impl Normalizer {
         out.text.reserve(text.len());
         out.chars.reserve(text.len());
         out.char_of_byte.reserve(text.len());
-        let simplified;
-        let simple: &str = if self.simplify && !text.is_ascii() {
-            simplified = fast2s::convert(text);
-            &simplified
-        } else {
-            text
-        };
-        let mut simple_chars = simple.chars();
         for (b, c) in text.char_indices() {
-            let s = simple_chars.next().unwrap_or(c);
             let end = b + c.len_utf8();
+            let s = if self.simplify && may_simplify(c) {
+                simplify_at(text, b, end)
+            } else {
+                c
+            };
             self.map_char(c, s, &mut |m| {
                 if !self.is_noise(m) {
                     out.push(m, b, end);
@@ -149,6 +156,66 @@ impl Normalizer {
         self.normalize_into(phrase, &mut n);
         n.text
     }
+}
+
+/// Whether `c` is in a block without letter case (CJK ideographs and punctuation, kana,
+/// Hangul syllables), where lower-casing is the identity: a fast path past the Unicode tables.
+#[inline]
+fn caseless(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF)
+}
+
+/// The block of CJK ideographs that fast2s converts (every key of its table is in it).
+const T2S_BLOCK: std::ops::RangeInclusive<u32> = 0x4E00..=0x9FFF;
+
+/// Characters fast2s may change in some context: one bit per character of [`T2S_BLOCK`],
+/// computed once per process from fast2s itself (a character changes alone, or is one of its
+/// context-dependent characters).
+fn t2s_bits() -> &'static [u64] {
+    static BITS: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    BITS.get_or_init(|| {
+        let n = (T2S_BLOCK.end() - T2S_BLOCK.start() + 1) as usize;
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        let mut buf = [0u8; 4];
+        // converted only next to certain characters (fast2s' special cases)
+        let contextual = ['藉', '著', '苧', '闔', '鍾', '讎', '畫'];
+        for u in T2S_BLOCK {
+            let Some(c) = char::from_u32(u) else { continue };
+            let alone = fast2s::convert(c.encode_utf8(&mut buf));
+            if alone.chars().next() != Some(c) || contextual.contains(&c) {
+                let i = (u - T2S_BLOCK.start()) as usize;
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        bits
+    })
+}
+
+/// Whether fast2s might change `c` (a bitmap look-up; false for everything outside the block).
+#[inline]
+fn may_simplify(c: char) -> bool {
+    let u = c as u32;
+    if !T2S_BLOCK.contains(&u) {
+        return false;
+    }
+    let i = (u - T2S_BLOCK.start()) as usize;
+    t2s_bits()[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// fast2s' conversion of the character at `text[start..end]`, which looks at its neighbours:
+/// the same as converting the whole text and taking that character, without doing so.
+fn simplify_at(text: &str, start: usize, end: usize) -> char {
+    let from = text[..start]
+        .char_indices()
+        .next_back()
+        .map_or(start, |(i, _)| i);
+    let to = text[end..].chars().next().map_or(end, |c| end + c.len_utf8());
+    let converted = fast2s::convert(&text[from..to]);
+    let skip = usize::from(from < start);
+    converted
+        .chars()
+        .nth(skip)
+        .unwrap_or_else(|| text[start..end].chars().next().unwrap_or(' '))
 }
 
 #[cfg(test)]
@@ -179,6 +246,54 @@ mod tests {
         let s = out.text.find("傻逼").unwrap();
         let r = out.original_range(s, s + "傻逼".len());
         assert_eq!(&"你是傻@逼吗"[r], "傻@逼");
+    }
+
+    #[test]
+    fn caseless_blocks_have_no_case() {
+        for u in (0x2E80..=0x9FFF).chain(0xAC00..=0xD7A3).chain(0xF900..=0xFAFF) {
+            if let Some(c) = char::from_u32(u) {
+                assert!(caseless(c));
+                assert_eq!(c.to_lowercase().collect::<String>(), c.to_string(), "{u:x}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast2s_changes_nothing_outside_its_block() {
+        let mut buf = [0u8; 4];
+        for u in 0x80..=0xFFFF {
+            if T2S_BLOCK.contains(&u) {
+                continue;
+            }
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(fast2s::convert(c.encode_utf8(&mut buf)), c.to_string(), "{u:x}");
+            }
+        }
+    }
+
+    #[test]
+    fn per_character_simplification_equals_whole_text() {
+        let texts = [
+            "這是規定，請您理解，我們無法處理",
+            "乾隆乾坤乾燥，看著藉口憑藉慰藉，計畫企畫畫面",
+            "闔家鍾書校讎仇讎，兒寬答覆回覆甚夥",
+            "藉",
+            "a著b",
+            "ＯＫ，已經為您處理完畢",
+        ];
+        for t in texts {
+            let converted = fast2s::convert(t);
+            let mut whole = converted.chars();
+            for (b, c) in t.char_indices() {
+                let expected = whole.next().unwrap();
+                let got = if may_simplify(c) {
+                    simplify_at(t, b, b + c.len_utf8())
+                } else {
+                    c
+                };
+                assert_eq!(got, expected, "{t} at {b}");
+            }
+        }
     }
 
     #[test]
