@@ -83,6 +83,8 @@ pub struct Session {
     spans: Vec<Span>,
     /// The rules the current turn visits (reused buffer).
     visit: Vec<u32>,
+    /// Speaker labels seen so far and their roles.
+    roles: Vec<(String, Role)>,
     /// Findings so far, each with its rule index.
     findings: Vec<(usize, Finding)>,
     /// Per rule: what its findings have deducted so far (for pushed findings' `deduct`).
@@ -199,6 +201,7 @@ impl Session {
             scratch: TurnScratch::default(),
             spans: Vec::new(),
             visit: Vec::new(),
+            roles: Vec::new(),
             findings: Vec::new(),
             taken: vec![0.0; n],
             turn_count: 0,
@@ -270,7 +273,7 @@ impl Session {
         if let Some(t) = end.or(start) {
             self.last_time = Some(t);
         }
-        let role = inner.rubric.speakers.role_of(&turn.speaker);
+        let role = self.role_of(&turn.speaker);
         inner.matcher.scan(&turn.text, &mut self.scratch);
         let first_new = self.findings.len();
         let mut tc = TurnCtx {
@@ -519,12 +522,29 @@ impl Session {
 
         self.visit = visit;
         self.role_counts[role_slot(role)] += 1;
+        // reuse the previous turn's speaker buffer: no allocation per turn
+        let mut speaker = self.prev.take().map(|p| p.speaker).unwrap_or_default();
+        speaker.clear();
+        speaker.push_str(turn.speaker.trim());
         self.prev = Some(PrevTurn {
-            speaker: turn.speaker.trim().to_string(),
+            speaker,
             end,
             end_or_start: end.or(start),
         });
         self.take_new(first_new)
+    }
+
+    /// The role of a speaker label, remembered per label: a conversation has few labels, and
+    /// `Speakers::role_of` lower-cases (allocates) on every call.
+    fn role_of(&mut self, label: &str) -> Role {
+        if let Some((_, role)) = self.roles.iter().find(|(l, _)| l == label) {
+            return *role;
+        }
+        let role = self.engine.inner.rubric.speakers.role_of(label);
+        if self.roles.len() < 16 {
+            self.roles.push((label.to_string(), role));
+        }
+        role
     }
 
     /// Sets each new finding's provisional `deduct` (what it takes given the rule's cap so far)
