@@ -34,6 +34,11 @@ impl Span {
     };
 }
 
+/// Up to this many distinct phrases the automaton is a DFA (one table look-up per byte, about
+/// twice as fast as the contiguous NFA on this workload, and a few hundred KiB); past it, the
+/// contiguous NFA keeps a 10,000-phrase engine small.
+const DFA_MAX_PATTERNS: usize = 2_000;
+
 /// Compiles a regex with the engine's settings; errors carry a kind and a message.
 pub(crate) fn compile_regex(
     pattern: &str,
@@ -358,7 +363,11 @@ impl Matcher {
         } else {
             Some(
                 AhoCorasickBuilder::new()
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .kind(Some(if c.patterns.len() <= DFA_MAX_PATTERNS {
+                        AhoCorasickKind::DFA
+                    } else {
+                        AhoCorasickKind::ContiguousNFA
+                    }))
                     .match_kind(MatchKind::Standard)
                     .prefilter(false)
                     .build(&c.patterns)
