@@ -100,7 +100,7 @@ pub fn per_transcript<R>(
     rounds: usize,
     mut f: impl FnMut(&Transcript) -> R,
 ) -> f64 {
-    let mut run = |f: &mut dyn FnMut(&Transcript) -> R| {
+    let run = |f: &mut dyn FnMut(&Transcript) -> R| {
         let t0 = Instant::now();
         for t in corpus {
             std::hint::black_box(f(t));

@@ -209,7 +209,10 @@ fn simplify_at(text: &str, start: usize, end: usize) -> char {
         .char_indices()
         .next_back()
         .map_or(start, |(i, _)| i);
-    let to = text[end..].chars().next().map_or(end, |c| end + c.len_utf8());
+    let to = text[end..]
+        .chars()
+        .next()
+        .map_or(end, |c| end + c.len_utf8());
     let converted = fast2s::convert(&text[from..to]);
     let skip = usize::from(from < start);
     converted
@@ -250,7 +253,10 @@ mod tests {
 
     #[test]
     fn caseless_blocks_have_no_case() {
-        for u in (0x2E80..=0x9FFF).chain(0xAC00..=0xD7A3).chain(0xF900..=0xFAFF) {
+        for u in (0x2E80..=0x9FFF)
+            .chain(0xAC00..=0xD7A3)
+            .chain(0xF900..=0xFAFF)
+        {
             if let Some(c) = char::from_u32(u) {
                 assert!(caseless(c));
                 assert_eq!(c.to_lowercase().collect::<String>(), c.to_string(), "{u:x}");
@@ -266,7 +272,11 @@ mod tests {
                 continue;
             }
             if let Some(c) = char::from_u32(u) {
-                assert_eq!(fast2s::convert(c.encode_utf8(&mut buf)), c.to_string(), "{u:x}");
+                assert_eq!(
+                    fast2s::convert(c.encode_utf8(&mut buf)),
+                    c.to_string(),
+                    "{u:x}"
+                );
             }
         }
     }
