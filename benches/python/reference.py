@@ -6,7 +6,9 @@ covers what the benchmark rubrics use (forbid, require with windows, respond wit
 response_time, silence, overlap, duration, negation, except, word, lists, any) and is the
 baseline of the "≥ 100× the Python implementation" target in benches/compare.
 
-    python reference.py RUBRIC.json CORPUS.jsonl [--rounds R] [--check REPORTS.jsonl]
+    python reference.py RUBRIC.json CORPUS.jsonl [--rounds R] [--limit N] [--check REPORTS.jsonl]
+
+--limit N scores only the first N conversations (it is slow).
 
 Prints one JSON object: transcripts per second (best of R rounds) and, with --check, how many
 scores agree with qa-core's reports.
@@ -236,10 +238,11 @@ def main() -> None:
     args = sys.argv[1:]
     rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 1
     check = args[args.index("--check") + 1] if "--check" in args else None
+    limit = int(args[args.index("--limit") + 1]) if "--limit" in args else None
     with open(args[0], encoding="utf-8") as f:
         rubric = Rubric(json.load(f))
     with open(args[1], encoding="utf-8") as f:
-        docs = [json.loads(line) for line in f if line.strip()]
+        docs = [json.loads(line) for line in f if line.strip()][:limit]
     list(jieba.cut("预热词典"))  # load the dictionary before timing
     best = float("inf")
     for _ in range(rounds):
