@@ -235,6 +235,8 @@ pub enum TranscriptErrorKind {
     TooManyTurns,
     /// A turn longer than [`Limits::max_turn_bytes`](crate::Limits::max_turn_bytes).
     TurnTooLong,
+    /// JSON nested deeper than the parser accepts (128 levels), for example in `meta`.
+    TooDeep,
 }
 
 impl TranscriptErrorKind {
@@ -248,6 +250,7 @@ impl TranscriptErrorKind {
             TranscriptErrorKind::TranscriptTooLarge => "transcript_too_large",
             TranscriptErrorKind::TooManyTurns => "too_many_turns",
             TranscriptErrorKind::TurnTooLong => "turn_too_long",
+            TranscriptErrorKind::TooDeep => "too_deep",
         }
     }
 }
@@ -259,6 +262,20 @@ impl fmt::Display for TranscriptErrorKind {
 }
 
 /// A bad transcript or turn: the field and turn index at fault.
+///
+/// The engine makes these when it checks a transcript; bindings and other front ends make
+/// their own for what they check before the core sees the data (a value that is not JSON, a
+/// lone surrogate), so that every transcript problem has one type:
+///
+/// ```
+/// use qa_core::{TranscriptError, TranscriptErrorKind};
+///
+/// let e = TranscriptError::new(TranscriptErrorKind::InvalidValue, "a lone surrogate")
+///     .at_turn(2)
+///     .with_field("text");
+/// assert_eq!((e.kind(), e.turn(), e.field()), (TranscriptErrorKind::InvalidValue, Some(2), Some("text")));
+/// assert_eq!(e.to_string(), "turn 2: a lone surrogate");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TranscriptError {
     kind: TranscriptErrorKind,
@@ -270,10 +287,12 @@ pub struct TranscriptError {
 }
 
 impl TranscriptError {
-    pub(crate) fn new(kind: TranscriptErrorKind, message: String) -> TranscriptError {
+    /// An error of `kind` with a message that says what is wrong (without the turn prefix,
+    /// which `Display` adds).
+    pub fn new(kind: TranscriptErrorKind, message: impl Into<String>) -> TranscriptError {
         TranscriptError {
             kind,
-            message,
+            message: message.into(),
             turn: None,
             field: None,
             line: None,
@@ -281,13 +300,15 @@ impl TranscriptError {
         }
     }
 
-    pub(crate) fn at_turn(mut self, turn: usize) -> TranscriptError {
+    /// Names the 0-based index of the turn at fault.
+    pub fn at_turn(mut self, turn: usize) -> TranscriptError {
         self.turn = Some(turn);
         self
     }
 
-    pub(crate) fn with_field(mut self, field: &str) -> TranscriptError {
-        self.field = Some(field.to_string());
+    /// Names the field at fault (`turns`, `speaker`, `text`, `start`, `meta`, …).
+    pub fn with_field(mut self, field: impl Into<String>) -> TranscriptError {
+        self.field = Some(field.into());
         self
     }
 

@@ -1,6 +1,8 @@
 //! Limits on what the engine accepts, so untrusted rubrics and transcripts cannot exhaust memory
 //! or time. Each limit has a documented default and its own error kind.
 
+use serde::{Deserialize, Serialize};
+
 /// Size limits, checked when a rubric is read, when an engine is built, and when a transcript
 /// is scored with [`Engine::try_score`](crate::Engine::try_score) or pushed with
 /// [`Session::try_push`](crate::Session::try_push).
@@ -16,7 +18,18 @@
 /// let err = engine.try_score(&t).unwrap_err();
 /// assert_eq!(err.kind(), qa_core::TranscriptErrorKind::TooManyTurns);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Limits (de)serialize with serde, so they can come from a configuration file; a missing
+/// field keeps its default and an unknown field is an error:
+///
+/// ```
+/// let limits: qa_core::Limits = serde_json::from_str(r#"{"max_turns": 500}"#).unwrap();
+/// assert_eq!(limits.max_turns, 500);
+/// assert_eq!(limits.max_rules, qa_core::Limits::default().max_rules);
+/// assert!(serde_json::from_str::<qa_core::Limits>(r#"{"max_turn": 500}"#).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest rubric text, in bytes. Default 4 MiB. Error: `RubricTooLarge`.
     pub max_rubric_bytes: usize,

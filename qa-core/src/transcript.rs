@@ -119,7 +119,13 @@ impl Transcript {
     /// ```
     pub fn from_json(text: &str) -> Result<Transcript, TranscriptError> {
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            TranscriptError::new(TranscriptErrorKind::Syntax, format!("invalid JSON: {e}"))
+            // serde_json refuses nesting deeper than 128 levels; only its message says so
+            let kind = if e.to_string().starts_with("recursion limit exceeded") {
+                TranscriptErrorKind::TooDeep
+            } else {
+                TranscriptErrorKind::Syntax
+            };
+            TranscriptError::new(kind, format!("invalid JSON: {e}"))
                 .with_position(e.line(), e.column())
         })?;
         Transcript::from_value(value)
