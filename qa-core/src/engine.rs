@@ -8,7 +8,7 @@ use crate::error::{Diagnostic, RubricError, TranscriptError};
 use crate::limits::Limits;
 use crate::matcher::{Matcher, RuleExprs};
 use crate::report::Report;
-use crate::rubric::Rubric;
+use crate::rubric::{MatchExpr, Rubric};
 use crate::session::{Session, SessionMeta};
 use crate::transcript::Transcript;
 
@@ -73,7 +73,10 @@ impl EngineBuilder {
         self
     }
 
-    /// Compiles the rubric.
+    /// Compiles the rubric, checking it against the limits: rule count, phrase count and
+    /// length, regex size and nesting, match-expression nesting. A rubric read from text was
+    /// checked against the limits it was read with; this checks again with the engine's own, so
+    /// a rubric built in Rust is held to them too.
     pub fn build(self, rubric: Rubric) -> Result<Engine, RubricError> {
         let limits = self.limits;
         if rubric.rules.len() > limits.max_rules {
@@ -89,6 +92,7 @@ impl EngineBuilder {
                 ),
             ));
         }
+        check_exprs(&rubric, &limits)?;
         let (matcher, exprs) =
             Matcher::compile(&rubric, &limits).map_err(|(rule, kind, msg)| {
                 let rule = (!rule.is_empty()).then_some(rule);
@@ -112,6 +116,64 @@ impl EngineBuilder {
             }),
         })
     }
+}
+
+/// Checks the limits that the rubric checker applies to rubric text but that a rubric built in
+/// Rust (or read with larger limits) could exceed: phrase length and match-expression nesting.
+/// A deep expression would otherwise overflow the stack while compiling.
+fn check_exprs(rubric: &Rubric, limits: &Limits) -> Result<(), RubricError> {
+    use crate::RubricErrorKind as K;
+    fn phrase(p: &str, limits: &Limits) -> Result<(), Diagnostic> {
+        let chars = p.chars().count();
+        if chars > limits.max_phrase_chars {
+            return Err(Diagnostic::new(
+                K::PhraseTooLong,
+                format!(
+                    "a phrase of {chars} characters, over the limit of {}",
+                    limits.max_phrase_chars
+                ),
+            ));
+        }
+        Ok(())
+    }
+    fn walk(e: &MatchExpr, depth: usize, limits: &Limits) -> Result<(), Diagnostic> {
+        if depth > limits.max_nesting {
+            return Err(Diagnostic::new(
+                K::TooDeep,
+                format!(
+                    "a match expression is nested more than {} levels deep",
+                    limits.max_nesting
+                ),
+            ));
+        }
+        match e {
+            MatchExpr::Phrase(p) => phrase(p, limits),
+            MatchExpr::List(_) | MatchExpr::Regex(_) => Ok(()),
+            MatchExpr::Near { items, .. } | MatchExpr::Any(items) | MatchExpr::All(items) => {
+                items.iter().try_for_each(|i| walk(i, depth + 1, limits))
+            }
+            MatchExpr::Not(inner) => walk(inner, depth + 1, limits),
+        }
+    }
+    for (name, phrases) in &rubric.lists {
+        for p in phrases {
+            phrase(p, limits)
+                .map_err(|d| RubricError::single(None, d.help(format!("in list `@{name}`"))))?;
+        }
+    }
+    for rule in &rubric.rules {
+        let sides = [&rule.when, &rule.expect];
+        let top = rule
+            .matcher
+            .iter()
+            .chain(sides.into_iter().flatten().map(|s| &s.matcher));
+        let result = top
+            .map(|e| walk(e, 0, limits))
+            .chain(rule.except.iter().map(|e| walk(e, 1, limits)))
+            .collect::<Result<(), _>>();
+        result.map_err(|d| RubricError::single(None, d.in_rule(Some(&rule.id))))?;
+    }
+    Ok(())
 }
 
 impl Engine {
