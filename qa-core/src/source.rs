@@ -5,7 +5,7 @@
 //! [`crate::rubric`] then walks one [`Node`] tree whatever the format, so every format gets the
 //! same errors at the same kind of place.
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
 
 use crate::error::{Diagnostic, RubricErrorKind};
 
@@ -101,13 +101,20 @@ fn syntax(msg: String, pos: Pos) -> Diagnostic {
 }
 
 fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| {
+    let mut loader = YamlLoader::<MarkedYaml<'_>>::default();
+    // an alias is refused, not expanded: with no budget for expansion, the loader stops at the
+    // first one (so no billion laughs, and no copies that the rubric checker cannot place)
+    loader.alias_limit(0);
+    let parsed = saphyr_parser::Parser::new_from_str(text).load(&mut loader, true);
+    if let Some(e) = parsed.err().or_else(|| loader.error().cloned()) {
         let m = e.marker();
-        syntax(
-            format!("invalid YAML: {}", e.info()),
-            Some((m.line(), m.col() + 1)),
-        )
-    })?;
+        let pos = Some((m.line(), m.col() + 1));
+        if e.info().starts_with("alias expansion") {
+            return Err(syntax(ALIASES_REFUSED.into(), pos));
+        }
+        return Err(syntax(format!("invalid YAML: {}", e.info()), pos));
+    }
+    let docs = loader.into_documents();
     match docs.len() {
         0 => Ok(Node {
             pos: Some((1, 1)),
@@ -122,6 +129,9 @@ fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
 }
 
 const MAX_SOURCE_DEPTH: usize = 64;
+
+const ALIASES_REFUSED: &str =
+    "YAML aliases (*name) are not supported in rubrics; use `lists` and \"@name\"";
 
 fn from_yaml(y: &MarkedYaml<'_>, depth: usize) -> Result<Node, Diagnostic> {
     let pos = Some((y.span.start.line(), y.span.start.col() + 1));
@@ -157,13 +167,7 @@ fn from_yaml(y: &MarkedYaml<'_>, depth: usize) -> Result<Node, Diagnostic> {
             Value::Map(entries)
         }
         YamlData::Tagged(_, inner) => return from_yaml(inner, depth),
-        YamlData::Alias(_) => {
-            return Err(syntax(
-                "YAML aliases (*name) are not supported in rubrics; use `lists` and \"@name\""
-                    .into(),
-                pos,
-            ))
-        }
+        YamlData::Alias(_) => return Err(syntax(ALIASES_REFUSED.into(), pos)),
         YamlData::BadValue | YamlData::Representation(..) => {
             return Err(syntax("a value that cannot be read".into(), pos))
         }
