@@ -1,0 +1,537 @@
+//! Every limit of `Limits` is enforced with its own error kind, for rubrics read from text in
+//! each format, for rubrics built in Rust, and for transcripts scored or pushed live; going
+//! over a limit is a quick error, never an OOM, a stack overflow or a hang.
+
+use std::time::{Duration, Instant};
+
+use qa_core::{
+    Engine, Format, Limits, MatchExpr, Rubric, RubricError, RubricErrorKind, SessionMeta,
+    Transcript, TranscriptError, TranscriptErrorKind, Turn,
+};
+
+fn small(f: impl FnOnce(&mut Limits)) -> Limits {
+    let mut l = Limits::default();
+    f(&mut l);
+    l
+}
+
+fn parse(text: &str, format: Format, limits: &Limits) -> Result<Rubric, RubricError> {
+    Rubric::parse(text, format, None, limits)
+}
+
+/// Reads `text` with `limits`, then (when it is valid) builds it with them.
+fn build(text: &str, limits: &Limits) -> Result<Engine, RubricError> {
+    let rubric = parse(text, Format::Yaml, limits)?;
+    Engine::builder().limits(limits.clone()).build(rubric)
+}
+
+fn rubric_kind(r: Result<impl std::fmt::Debug, RubricError>) -> RubricErrorKind {
+    r.expect_err("over the limit, so an error").kind()
+}
+
+fn transcript_kind(r: Result<impl std::fmt::Debug, TranscriptError>) -> TranscriptErrorKind {
+    r.expect_err("over the limit, so an error").kind()
+}
+
+fn engine_with(limits: Limits) -> Engine {
+    let rubric = Rubric::from_yaml(
+        "rubric: r\nrules:\n  - {id: rude, kind: forbid, match: [这是规定, {regex: '1[3-9]\\d{9}'}], deduct: 10}\n",
+    )
+    .unwrap();
+    Engine::builder().limits(limits).build(rubric).unwrap()
+}
+
+fn transcript(turns: Vec<Turn>) -> Transcript {
+    Transcript {
+        turns,
+        ..Transcript::default()
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let l = Limits::default();
+    assert_eq!(l.max_rubric_bytes, 4 << 20);
+    assert_eq!(l.max_rules, 10_000);
+    assert_eq!(l.max_phrases, 200_000);
+    assert_eq!(l.max_phrase_chars, 1_000);
+    assert_eq!(l.max_regex_bytes, 2 << 20);
+    assert_eq!(l.max_nesting, 32);
+    assert_eq!(l.max_transcript_bytes, 16 << 20);
+    assert_eq!(l.max_turns, 100_000);
+    assert_eq!(l.max_turn_bytes, 1 << 20);
+}
+
+#[test]
+fn limits_deserialize_with_defaults_and_round_trip() {
+    let l: Limits = serde_json::from_str("{}").unwrap();
+    assert_eq!(l, Limits::default());
+    let l: Limits = serde_json::from_str(r#"{"max_rules": 7, "max_turn_bytes": 9}"#).unwrap();
+    assert_eq!((l.max_rules, l.max_turn_bytes), (7, 9));
+    assert_eq!(l.max_turns, Limits::default().max_turns);
+    let json = serde_json::to_string(&l).unwrap();
+    assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), l);
+    // a misspelled limit is an error, not a silent default
+    assert!(serde_json::from_str::<Limits>(r#"{"max_rule": 7}"#).is_err());
+    assert!(serde_json::from_str::<Limits>(r#"{"max_rules": -1}"#).is_err());
+}
+
+// ── rubrics ──────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn rubric_bytes() {
+    let limits = small(|l| l.max_rubric_bytes = 64);
+    let yaml = format!("rubric: r\nrules: []\n#{}\n", "x".repeat(64));
+    let json = format!(r#"{{"rubric": "{}", "rules": []}}"#, "x".repeat(64));
+    let toml = format!("rubric = \"{}\"\nrules = []\n", "x".repeat(64));
+    for (text, format) in [
+        (yaml, Format::Yaml),
+        (json, Format::Json),
+        (toml, Format::Toml),
+    ] {
+        let err = parse(&text, format, &limits).unwrap_err();
+        assert_eq!(err.kind(), RubricErrorKind::RubricTooLarge, "{format:?}");
+        assert!(
+            err.to_string().contains("over the limit of 64 bytes"),
+            "{err}"
+        );
+    }
+    // the default, 4 MiB, is checked before any parsing
+    let huge = format!("rubric: r\nrules: []\n#{}", "x".repeat(4 << 20));
+    let t = Instant::now();
+    assert_eq!(
+        rubric_kind(Rubric::from_yaml(&huge)),
+        RubricErrorKind::RubricTooLarge
+    );
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // a file is refused by its size, before it is read
+    let path = std::env::temp_dir().join(format!("qa-limits-{}.yaml", std::process::id()));
+    std::fs::write(&path, &huge).unwrap();
+    let err = Rubric::from_path(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(err.kind(), RubricErrorKind::RubricTooLarge);
+    assert!(err.file().is_some());
+}
+
+#[test]
+fn rules() {
+    let limits = small(|l| l.max_rules = 3);
+    let rule = |i: usize| format!("  - {{id: r{i}, kind: forbid, match: [x{i}]}}\n");
+    let three: String = (0..3).map(rule).collect();
+    let four: String = (0..4).map(rule).collect();
+    assert!(build(&format!("rubric: r\nrules:\n{three}"), &limits).is_ok());
+    assert_eq!(
+        rubric_kind(build(&format!("rubric: r\nrules:\n{four}"), &limits)),
+        RubricErrorKind::TooManyRules
+    );
+    // a rubric read with the default limits is held to the engine's own
+    let rubric = Rubric::from_yaml(&format!("rubric: r\nrules:\n{four}")).unwrap();
+    assert_eq!(
+        rubric_kind(Engine::builder().limits(limits).build(rubric)),
+        RubricErrorKind::TooManyRules
+    );
+}
+
+#[test]
+fn phrases() {
+    let limits = small(|l| l.max_phrases = 5);
+    let ok = "rubric: r\nlists: {l: [a, b, c]}\nrules:\n  - {id: a, kind: forbid, match: ['@l', d, e]}\n";
+    assert!(build(ok, &limits).is_ok());
+    // list phrases count once per use
+    let over = "rubric: r\nlists: {l: [a, b, c]}\nrules:\n  - {id: a, kind: forbid, match: ['@l', d]}\n  - {id: b, kind: forbid, match: ['@l']}\n";
+    assert_eq!(
+        rubric_kind(build(over, &limits)),
+        RubricErrorKind::TooManyPhrases
+    );
+    // built in Rust: distinct phrases over the limit
+    let mut rubric = Rubric::from_yaml(ok).unwrap();
+    rubric.rules[0].matcher = Some(MatchExpr::Any(
+        (0..6).map(|i| MatchExpr::Phrase(format!("p{i}"))).collect(),
+    ));
+    assert_eq!(
+        rubric_kind(Engine::builder().limits(limits).build(rubric)),
+        RubricErrorKind::TooManyPhrases
+    );
+}
+
+#[test]
+fn phrase_length() {
+    let limits = small(|l| l.max_phrase_chars = 4);
+    let ok = "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [这是规定]}\n";
+    assert!(build(ok, &limits).is_ok());
+    for text in [
+        "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [这是规定吧]}\n",
+        "rubric: r\nlists: {l: [abcde]}\nrules:\n  - {id: a, kind: forbid, match: ['@l']}\n",
+        "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [x], except: [abcde]}\n",
+        "rubric: r\nrules:\n  - {id: a, kind: respond, when: [abcde], expect: [x]}\n",
+    ] {
+        assert_eq!(
+            rubric_kind(build(text, &limits)),
+            RubricErrorKind::PhraseTooLong,
+            "{text}"
+        );
+    }
+    // built in Rust, in a rule and in a list
+    let mut rubric = Rubric::from_yaml(ok).unwrap();
+    rubric.rules[0].matcher = Some(MatchExpr::Phrase("abcde".into()));
+    let err = Engine::builder()
+        .limits(limits.clone())
+        .build(rubric)
+        .unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::PhraseTooLong);
+    assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
+    let mut rubric = Rubric::from_yaml(ok).unwrap();
+    rubric.lists.insert("l".into(), vec!["abcdef".into()]);
+    assert_eq!(
+        rubric_kind(Engine::builder().limits(limits).build(rubric)),
+        RubricErrorKind::PhraseTooLong
+    );
+    // the default, 1,000 characters
+    let long = format!(
+        "rubric: r\nrules:\n  - {{id: a, kind: forbid, match: [{}]}}\n",
+        "长".repeat(1001)
+    );
+    assert_eq!(
+        rubric_kind(Rubric::from_yaml(&long)),
+        RubricErrorKind::PhraseTooLong
+    );
+}
+
+#[test]
+fn regex_compiled_size() {
+    let regex = |re: &str| {
+        format!("rubric: r\nrules:\n  - {{id: a, kind: forbid, match: [{{regex: '{re}'}}]}}\n")
+    };
+    let t = Instant::now();
+    // the default, 2 MiB: a counted repetition that would compile to gigabytes
+    let err = Rubric::from_yaml(&regex(r"\w{1000}{1000}")).unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::RegexTooLarge);
+    assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
+    let err = Rubric::from_json(
+        r#"{"rubric": "r", "rules": [{"id": "a", "kind": "forbid", "match": [{"regex": "(\\w{100}){100}"}]}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::RegexTooLarge);
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    // a smaller limit
+    let limits = small(|l| l.max_regex_bytes = 10_000);
+    assert!(build(&regex("abc"), &limits).is_ok());
+    assert_eq!(
+        rubric_kind(build(&regex(r"\w{200}"), &limits)),
+        RubricErrorKind::RegexTooLarge
+    );
+    // built in Rust
+    let mut rubric = Rubric::from_yaml(&regex("x")).unwrap();
+    rubric.rules[0].matcher = Some(MatchExpr::Regex(r"\w{200}".into()));
+    assert_eq!(
+        rubric_kind(Engine::builder().limits(limits).build(rubric)),
+        RubricErrorKind::RegexTooLarge
+    );
+}
+
+#[test]
+fn nesting_of_regexes() {
+    let regex = |re: &str| {
+        format!("rubric: r\nrules:\n  - {{id: a, kind: forbid, match: [{{regex: '{re}'}}]}}\n")
+    };
+    let deep = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+    assert!(Rubric::from_yaml(&regex(&deep(20))).is_ok());
+    assert_eq!(
+        rubric_kind(Rubric::from_yaml(&regex(&deep(40)))),
+        RubricErrorKind::TooDeep
+    );
+    // far over: refused by the parser's nest limit, not by a stack overflow
+    assert_eq!(
+        rubric_kind(Rubric::from_yaml(&regex(&deep(100_000)))),
+        RubricErrorKind::TooDeep
+    );
+    let limits = small(|l| l.max_nesting = 4);
+    assert_eq!(
+        rubric_kind(build(&regex(&deep(8)), &limits)),
+        RubricErrorKind::TooDeep
+    );
+}
+
+#[test]
+fn nesting_of_match_expressions() {
+    let nested = |n: usize| {
+        format!(
+            "rubric: r\nrules:\n  - id: a\n    kind: forbid\n    match: {}x{}\n",
+            "{any: [".repeat(n),
+            "]}".repeat(n)
+        )
+    };
+    assert!(Rubric::from_yaml(&nested(10)).is_ok());
+    // two levels of YAML per `any`: the source's own nesting cap (64) comes first
+    assert_eq!(
+        rubric_kind(Rubric::from_yaml(&nested(40))),
+        RubricErrorKind::TooDeep
+    );
+    // one level per `not`: over `max_nesting` (32), named by its rule
+    let nots = |n: usize| {
+        format!(
+            "rubric: r\nrules:\n  - id: a\n    kind: forbid\n    match: {{all: [y, {}x{}]}}\n",
+            "{not: ".repeat(n),
+            "}".repeat(n)
+        )
+    };
+    assert!(Rubric::from_yaml(&nots(20)).is_ok());
+    let err = Rubric::from_yaml(&nots(40)).unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::TooDeep);
+    assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
+    let limits = small(|l| l.max_nesting = 3);
+    assert_eq!(
+        rubric_kind(build(&nested(5), &limits)),
+        RubricErrorKind::TooDeep
+    );
+    // built in Rust: checked before compiling, whose recursion could overflow the stack
+    fn not_chain(depth: usize) -> MatchExpr {
+        let mut e = MatchExpr::Phrase("x".into());
+        for _ in 0..depth {
+            e = MatchExpr::Not(Box::new(e));
+        }
+        MatchExpr::All(vec![MatchExpr::Phrase("y".into()), e])
+    }
+    let base = Rubric::from_yaml(&nested(1)).unwrap();
+    for depth in [40, 1_000] {
+        let mut rubric = base.clone();
+        rubric.rules[0].matcher = Some(not_chain(depth));
+        let err = Engine::new(rubric).unwrap_err();
+        assert_eq!(err.kind(), RubricErrorKind::TooDeep, "depth {depth}");
+        assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
+    }
+    let mut rubric = base.clone();
+    rubric.rules[0].except = vec![not_chain(40)];
+    assert_eq!(rubric_kind(Engine::new(rubric)), RubricErrorKind::TooDeep);
+}
+
+#[test]
+fn nesting_of_rubric_text_in_every_format() {
+    // on a thread with a small stack: deep text is refused before anything recurses deeply
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let n = 100_000;
+            let texts = [
+                (
+                    format!("rubric: r\nrules: {}{}", "[".repeat(n), "]".repeat(n)),
+                    Format::Yaml,
+                ),
+                (
+                    format!("rubric: r\nrules: {}1{}", "{a: ".repeat(n), "}".repeat(n)),
+                    Format::Yaml,
+                ),
+                (
+                    format!(
+                        r#"{{"rubric": "r", "rules": {}{}}}"#,
+                        "[".repeat(n),
+                        "]".repeat(n)
+                    ),
+                    Format::Json,
+                ),
+                (
+                    format!("rubric = \"r\"\nrules = {}{}", "[".repeat(n), "]".repeat(n)),
+                    Format::Toml,
+                ),
+                (
+                    format!("rubric: r\nrules: {}{}", "[".repeat(100), "]".repeat(100)),
+                    Format::Yaml,
+                ),
+            ];
+            for (text, format) in texts {
+                let err = parse(&text, format, &Limits::default()).unwrap_err();
+                assert!(
+                    matches!(
+                        err.kind(),
+                        RubricErrorKind::TooDeep | RubricErrorKind::Syntax
+                    ),
+                    "{format:?}: {err}"
+                );
+            }
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+}
+
+#[test]
+fn yaml_aliases_are_refused() {
+    // a billion laughs: each level refers to the one before ten times
+    let mut text = String::from("rubric: r\nlists:\n  l0: &a0 [lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("  l{i}: &a{i} [{refs}]\n"));
+    }
+    text.push_str("rules: []\n");
+    let t = Instant::now();
+    let err = Rubric::from_yaml(&text).unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::Syntax);
+    assert!(err.to_string().contains("aliases"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // even one harmless alias is refused, at its place
+    let err =
+        Rubric::from_yaml("rubric: r\nlists:\n  a: &x [p]\n  b: *x\nrules: []\n").unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::Syntax);
+    assert_eq!(
+        err.to_string(),
+        "<rubric>:4:6: YAML aliases (*name) are not supported in rubrics; use `lists` and \"@name\""
+    );
+}
+
+// ── transcripts ──────────────────────────────────────────────────────────────────────
+
+#[test]
+fn transcript_bytes() {
+    let engine = engine_with(small(|l| l.max_transcript_bytes = 100));
+    let turns = vec![Turn::new("agent", "x".repeat(45)); 2];
+    assert!(engine.try_score(&transcript(turns.clone())).is_ok());
+    let mut over = turns.clone();
+    over.push(Turn::new("agent", "x".repeat(5)));
+    assert_eq!(
+        transcript_kind(engine.try_score(&transcript(over))),
+        TranscriptErrorKind::TranscriptTooLarge
+    );
+    // live: the turn that goes over is refused and the session goes on
+    let mut s = engine.session(SessionMeta::default());
+    for t in turns {
+        s.try_push(t).unwrap();
+    }
+    let err = s.try_push(Turn::new("agent", "x".repeat(5))).unwrap_err();
+    assert_eq!(err.kind(), TranscriptErrorKind::TranscriptTooLarge);
+    assert_eq!(s.turn_count(), 2);
+    assert_eq!(s.finish().findings.len(), 0);
+    // JSON text far over the limit is refused before it is parsed
+    let json = format!(
+        r#"{{"turns": [{{"speaker": "agent", "text": "{}"}}]}}"#,
+        "x".repeat(1000)
+    );
+    assert_eq!(
+        transcript_kind(engine.score_json(&json)),
+        TranscriptErrorKind::TranscriptTooLarge
+    );
+    // the default, 16 MiB, in turns each under the turn limit
+    let engine = engine_with(Limits::default());
+    let big = transcript(vec![Turn::new("agent", "这是规定".repeat(80_000)); 18]);
+    assert_eq!(
+        transcript_kind(engine.try_score(&big)),
+        TranscriptErrorKind::TranscriptTooLarge
+    );
+}
+
+#[test]
+fn turns() {
+    let engine = engine_with(small(|l| l.max_turns = 3));
+    let three = vec![Turn::new("agent", "a"); 3];
+    assert!(engine.try_score(&transcript(three.clone())).is_ok());
+    let err = engine
+        .try_score(&transcript(vec![Turn::new("agent", "a"); 4]))
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.field()),
+        (TranscriptErrorKind::TooManyTurns, Some("turns"))
+    );
+    let mut s = engine.session(SessionMeta::default());
+    for t in three {
+        s.try_push(t).unwrap();
+    }
+    let err = s.try_push(Turn::new("agent", "a")).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.turn()),
+        (TranscriptErrorKind::TooManyTurns, Some(3))
+    );
+    // the default, 100,000
+    let engine = engine_with(Limits::default());
+    let many = transcript(vec![Turn::new("agent", ""); 100_001]);
+    assert_eq!(
+        transcript_kind(engine.try_score(&many)),
+        TranscriptErrorKind::TooManyTurns
+    );
+}
+
+#[test]
+fn turn_length() {
+    let engine = engine_with(small(|l| l.max_turn_bytes = 12));
+    assert!(engine
+        .try_score(&transcript(vec![Turn::new("agent", "这是规定")]))
+        .is_ok());
+    let t = transcript(vec![
+        Turn::new("agent", "a"),
+        Turn::new("agent", "这是规定吧"),
+    ]);
+    let err = engine.try_score(&t).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.turn(), err.field()),
+        (TranscriptErrorKind::TurnTooLong, Some(1), Some("text"))
+    );
+    let err = engine
+        .session(SessionMeta::default())
+        .try_push(Turn::new("x".repeat(13), ""))
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.turn(), err.field()),
+        (TranscriptErrorKind::TurnTooLong, Some(0), Some("speaker"))
+    );
+    // the default, 1 MiB
+    let engine = engine_with(Limits::default());
+    let huge = transcript(vec![Turn::new("agent", "这是规定".repeat(100_000))]);
+    assert_eq!(
+        transcript_kind(engine.try_score(&huge)),
+        TranscriptErrorKind::TurnTooLong
+    );
+}
+
+#[test]
+fn transcript_json_nested_too_deep() {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            for depth in [200, 1_000_000] {
+                let json = format!(
+                    r#"{{"turns": [], "meta": {{"a": {}{}}}}}"#,
+                    "[".repeat(depth),
+                    "]".repeat(depth)
+                );
+                let err = Transcript::from_json(&json).unwrap_err();
+                assert_eq!(err.kind(), TranscriptErrorKind::TooDeep, "{err}");
+                assert!(err.position().is_some());
+            }
+            // 100 levels are fine
+            let json = format!(
+                r#"{{"turns": [], "meta": {{"a": {}{}}}}}"#,
+                "[".repeat(100),
+                "]".repeat(100)
+            );
+            assert!(Transcript::from_json(&json).is_ok());
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+}
+
+#[test]
+fn regexes_run_in_linear_time() {
+    let engine = Engine::new(
+        Rubric::from_yaml(
+            "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [{regex: '(a+)+$'}, {regex: '(x|x)*y'}, {regex: '(\\w+\\s?)*z'}]}\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // inputs that take exponential time with a backtracking engine
+    let text = format!("{}!{}", "a".repeat(200_000), "x".repeat(200_000));
+    let t = Instant::now();
+    let report = engine.score(&transcript(vec![Turn::new("agent", text)]));
+    assert!(report.findings.is_empty());
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+#[test]
+fn transcript_errors_can_be_made_outside_the_core() {
+    let e = TranscriptError::new(TranscriptErrorKind::TooDeep, "nested too deep")
+        .at_turn(4)
+        .with_field(String::from("meta"));
+    assert_eq!(e.kind().as_str(), "too_deep");
+    assert_eq!((e.turn(), e.field()), (Some(4), Some("meta")));
+    assert_eq!(e.message(), "nested too deep");
+    assert_eq!(e.to_string(), "turn 4: nested too deep");
+}
