@@ -254,7 +254,7 @@ def main() -> None:
         with open(check, encoding="utf-8") as f:
             theirs = [json.loads(line) for line in f if line.strip()]
         same = sum(1 for a, b in zip(reports, theirs) if abs(a["score"] - b["score"]) < 1e-6)
-        out["python_reference_same_score"] = same / max(1, len(theirs))
+        out["python_reference_same_score"] = same / max(1, min(len(reports), len(theirs)))
     print(json.dumps(out))
 
 

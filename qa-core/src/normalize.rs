@@ -182,7 +182,7 @@ fn t2s_bits() -> &'static [u64] {
         for u in T2S_BLOCK {
             let Some(c) = char::from_u32(u) else { continue };
             let alone = fast2s::convert(c.encode_utf8(&mut buf));
-            if alone.chars().next() != Some(c) || contextual.contains(&c) {
+            if !alone.starts_with(c) || contextual.contains(&c) {
                 let i = (u - T2S_BLOCK.start()) as usize;
                 bits[i / 64] |= 1 << (i % 64);
             }
