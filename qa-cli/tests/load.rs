@@ -165,13 +165,9 @@ fn run_sampled(args: &[&str], input: &Path, output: &Path) -> (i32, u64) {
     }
 }
 
-fn key(f: &Value) -> (Value, Value, Value, Value) {
-    (
-        f["rule"].clone(),
-        f["turn"].clone(),
-        f["start"].clone(),
-        f["text"].clone(),
-    )
+/// What identifies a finding: its rule, turn, span and text, as JSON text.
+fn key(f: &Value) -> String {
+    json!([f["rule"], f["turn"], f["start"], f["end"], f["text"]]).to_string()
 }
 
 fn run(conversations: usize, turns_each: usize, open_at_once: usize) {
@@ -200,7 +196,7 @@ fn run(conversations: usize, turns_each: usize, open_at_once: usize) {
     }
     assert_eq!(batch.len(), conversations);
     // live output: findings as they come, then one report per conversation
-    let mut pushed: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut pushed: HashMap<String, Vec<String>> = HashMap::new();
     let mut reports = 0;
     let mut live_findings = 0;
     for line in BufReader::new(File::open(dir.join("live.out")).unwrap()).lines() {
@@ -208,22 +204,23 @@ fn run(conversations: usize, turns_each: usize, open_at_once: usize) {
         let id = v["conversation"].as_str().unwrap().to_string();
         if let Some(f) = v.get("finding") {
             live_findings += 1;
-            pushed.entry(id).or_default().push(f.clone());
+            pushed.entry(id).or_default().push(key(f));
         } else {
             let report = &v["report"];
             let want = batch
                 .remove(&id)
                 .unwrap_or_else(|| panic!("a second report, or an unknown conversation: {id}"));
             assert_eq!(report, &want, "{id}: watch and score differ");
-            for f in pushed.remove(&id).unwrap_or_default() {
-                let k = key(&f);
+            let in_report: std::collections::HashSet<String> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(key)
+                .collect();
+            for k in pushed.remove(&id).unwrap_or_default() {
                 assert!(
-                    report["findings"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|g| key(g) == k),
-                    "{id}: live finding {k:?} not in the report"
+                    in_report.contains(&k),
+                    "{id}: live finding {k} not in the report"
                 );
             }
             reports += 1;
