@@ -9,10 +9,11 @@
 //! `JSON.stringify`, `undefined` properties are left out and only own enumerable string keys
 //! are read; functions, symbols and bigints are refused.
 //!
-//! The other direction, [`report_to_js`], serializes reports with napi's serde support, so
-//! their keys keep the order of the spec.
+//! The other direction, [`report_to_js`] and [`to_js`], serializes reports and findings to JSON
+//! text in Rust and has `JSON.parse` build the objects, so their keys keep the order of the
+//! spec (the CLI's JSON).
 
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{Function, Object};
 use napi::bindgen_prelude::{JsObjectValue, JsValue, KeyCollectionMode, KeyConversion, KeyFilter};
 use napi::{Env, JsString, Unknown, ValueType};
 use serde_json::{Map, Number, Value};
@@ -253,22 +254,166 @@ impl Walker {
     }
 }
 
+/// Reads the JSON text that `index.js` made of a JavaScript value (its fast path, which gives
+/// up on anything [`to_json`] would refuse or read differently) as [`to_json`] reads the value
+/// itself: integers (below 2^53) as integers, other numbers as the double whose shortest text
+/// they are (`str::parse`, correctly rounded, where serde_json without `float_roundtrip` may
+/// miss by one unit in the last place). `None` for anything else than that text — whitespace,
+/// nesting deeper than [`MAX_DEPTH`] … — then the value is read with [`to_json`].
+pub fn from_encoded(json: &str) -> Option<Value> {
+    let mut p = Encoded { text: json, at: 0 };
+    let value = p.value(0)?;
+    (p.at == json.len()).then_some(value)
+}
+
+/// A reader of the JSON text `index.js` writes.
+struct Encoded<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Encoded<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let ok = self.peek() == Some(byte);
+        if ok {
+            self.at += 1;
+        }
+        ok
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Option<Value> {
+        self.text[self.at..].starts_with(word).then(|| {
+            self.at += word.len();
+            value
+        })
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
+        match self.peek()? {
+            b'{' | b'[' if depth >= MAX_DEPTH => None,
+            b'{' => {
+                self.at += 1;
+                let mut map = Map::new();
+                if self.eat(b'}') {
+                    return Some(Value::Object(map));
+                }
+                loop {
+                    let key = self.string()?;
+                    if !self.eat(b':') {
+                        return None;
+                    }
+                    let value = self.value(depth + 1)?;
+                    map.insert(key, value);
+                    if self.eat(b'}') {
+                        return Some(Value::Object(map));
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                if self.eat(b']') {
+                    return Some(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    if self.eat(b']') {
+                        return Some(Value::Array(items));
+                    }
+                    if !self.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            b'"' => self.string().map(Value::String),
+            b't' => self.literal("true", Value::Bool(true)),
+            b'f' => self.literal("false", Value::Bool(false)),
+            b'n' => self.literal("null", Value::Null),
+            _ => self.number(),
+        }
+    }
+
+    /// A string as `JSON.stringify` writes it.
+    fn string(&mut self) -> Option<String> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        if bytes.get(start) != Some(&b'"') {
+            return None;
+        }
+        let mut end = start + 1;
+        let mut escaped = false;
+        loop {
+            match *bytes.get(end)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    end += 2;
+                }
+                _ => end += 1,
+            }
+        }
+        self.at = end + 1;
+        if escaped {
+            serde_json::from_str(self.text.get(start..=end)?).ok()
+        } else {
+            Some(self.text[start + 1..end].to_string())
+        }
+    }
+
+    /// A number as JavaScript writes it (`String(x)`).
+    fn number(&mut self) -> Option<Value> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        let mut end = start;
+        let mut float = false;
+        while let Some(&c) = bytes.get(end) {
+            match c {
+                b'0'..=b'9' | b'-' => {}
+                b'.' | b'e' | b'E' | b'+' => float = true,
+                _ => break,
+            }
+            end += 1;
+        }
+        self.at = end;
+        let text = &self.text[start..end];
+        if !float {
+            let n: i64 = text.parse().ok()?;
+            return (n.unsigned_abs() < 1 << 53).then(|| Value::Number(n.into()));
+        }
+        let x: f64 = text.parse().ok()?;
+        // what `to_json` makes of the same double
+        (x.fract() != 0.0 && x.is_finite())
+            .then(|| Number::from_f64(x).map(Value::Number))
+            .flatten()
+    }
+}
+
+/// A serializable value as the plain object `JSON.parse` makes of its JSON text: one native
+/// call instead of one per field (napi's serde support sets properties one by one, which
+/// costs more than the scoring), and numbers stay numbers (no bigints).
+pub fn to_js<'env, T: serde::Serialize>(env: &Env, value: &T) -> napi::Result<Unknown<'env>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| napi::Error::from_reason(format!("cannot serialize the result: {e}")))?;
+    parse(env, text)
+}
+
+/// `JSON.parse(text)`.
+pub fn parse<'env>(env: &Env, text: String) -> napi::Result<Unknown<'env>> {
+    let json: Object = env.get_global()?.get_named_property("JSON")?;
+    let parse: Function<String, Unknown<'env>> = json.get_named_property("parse")?;
+    parse.call(text)
+}
+
 /// A report as the plain object Node gets: the CLI's JSON, keys in the same order, with
 /// UTF-16 offsets (so `turnText.slice(f.start, f.end) === f.text`).
 pub fn report_to_js<'env>(env: &Env, mut report: qa_core::Report) -> napi::Result<Unknown<'env>> {
     report.to_utf16_offsets();
-    // `meta` is user JSON: napi's serializer would turn its integers over 2^32 into bigints,
-    // so it goes through the `serde_json::Value` conversion, which keeps safe integers numbers
-    let Some(mut meta) = report.meta.take().map(Value::Object) else {
-        return env.to_js_value(&report);
-    };
-    let rest = env.to_js_value(&report)?.coerce_to_object()?;
-    let mut out = Object::new(env)?;
-    for key in Object::keys(&rest)? {
-        out.set(&key, rest.get::<Unknown>(&key)?)?;
-        if key == "channel" {
-            out.set("meta", std::mem::take(&mut meta))?;
-        }
-    }
-    Ok(out.to_unknown())
+    to_js(env, &report)
 }

@@ -12,7 +12,7 @@
 mod convert;
 mod error;
 
-use napi::bindgen_prelude::{AsyncTask, Either, Env, Task, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Env, JsObjectValue, JsValue, Task, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -72,16 +72,18 @@ impl Engine {
     /// names the turn and field when the transcript is invalid.
     #[napi(ts_args_type = "transcript: Transcript", ts_return_type = "Report")]
     pub fn score<'env>(&self, env: Env, transcript: Unknown) -> napi::Result<Unknown<'env>> {
-        let run = || -> Result<Unknown<'env>> {
-            let value = convert::to_json(&transcript)
-                .map_err(|e| Failure::reading(e, Reading::Transcript))?;
-            let report = guard(|| {
-                let transcript = qa_core::Transcript::from_value(value)?;
-                Ok(self.inner.try_score(&transcript)?)
-            })?;
-            Ok(convert::report_to_js(&env, report)?)
-        };
-        run().map_err(|e| e.into_napi(&env))
+        self.score_one(&env, &transcript, None)
+    }
+
+    /// `score` with `json`, the JSON text `index.js` made of `transcript` (its fast path).
+    #[napi(js_name = "_scoreJson", skip_typescript)]
+    pub fn score_json<'env>(
+        &self,
+        env: Env,
+        transcript: Unknown,
+        json: String,
+    ) -> napi::Result<Unknown<'env>> {
+        self.score_one(&env, &transcript, Some(&json))
     }
 
     /// Scores many conversations in parallel, off the main thread. Resolves with the reports
@@ -92,7 +94,20 @@ impl Engine {
         ts_return_type = "Promise<Report[]>"
     )]
     pub fn score_many(&self, transcripts: Unknown) -> AsyncTask<ScoreMany> {
-        AsyncTask::new(ScoreMany::new(self, &transcripts, false))
+        AsyncTask::new(ScoreMany::new(self, &transcripts, Vec::new(), false))
+    }
+
+    /// `scoreMany` (`settle` false) or `scoreManySettled` (true) with `json`, the JSON text
+    /// `index.js` made of the first `json.length` transcripts (its fast path); the others are
+    /// read here.
+    #[napi(js_name = "_scoreManyJson", skip_typescript)]
+    pub fn score_many_json(
+        &self,
+        transcripts: Unknown,
+        json: Vec<String>,
+        settle: bool,
+    ) -> AsyncTask<ScoreMany> {
+        AsyncTask::new(ScoreMany::new(self, &transcripts, json, settle))
     }
 
     /// Like `scoreMany`, but never rejects for a bad transcript: each item of the result is a
@@ -102,7 +117,7 @@ impl Engine {
         ts_return_type = "Promise<Array<Report | TranscriptError>>"
     )]
     pub fn score_many_settled(&self, transcripts: Unknown) -> AsyncTask<ScoreMany> {
-        AsyncTask::new(ScoreMany::new(self, &transcripts, true))
+        AsyncTask::new(ScoreMany::new(self, &transcripts, Vec::new(), true))
     }
 
     /// Starts a live session for one conversation; `meta` holds what the report echoes.
@@ -157,6 +172,28 @@ impl Engine {
         let inner = guard(|| Ok(qa_core::Engine::new(rubric)?))?;
         Ok(Engine { inner })
     }
+
+    /// Scores `transcript`, read from `json` when it is given and readable, else walked.
+    fn score_one<'env>(
+        &self,
+        env: &Env,
+        transcript: &Unknown,
+        json: Option<&str>,
+    ) -> napi::Result<Unknown<'env>> {
+        let run = || -> Result<Unknown<'env>> {
+            let value = match json.and_then(convert::from_encoded) {
+                Some(value) => value,
+                None => convert::to_json(transcript)
+                    .map_err(|e| Failure::reading(e, Reading::Transcript))?,
+            };
+            let report = guard(|| {
+                let transcript = qa_core::Transcript::from_value(value)?;
+                Ok(self.inner.try_score(&transcript)?)
+            })?;
+            Ok(convert::report_to_js(env, report)?)
+        };
+        run().map_err(|e| e.into_napi(env))
+    }
 }
 
 /// A conversation scored turn by turn, as it happens.
@@ -173,7 +210,20 @@ impl Session {
     /// certain with it (filter on `alert` for alerts). Throws a `TranscriptError` for a bad turn.
     #[napi(ts_args_type = "turn: Turn", ts_return_type = "Finding[]")]
     pub fn push<'env>(&mut self, env: Env, turn: Unknown) -> napi::Result<Unknown<'env>> {
-        self.push_turn(&env, &turn).map_err(|e| e.into_napi(&env))
+        self.push_turn(&env, &turn, None)
+            .map_err(|e| e.into_napi(&env))
+    }
+
+    /// `push` with `json`, the JSON text `index.js` made of `turn` (its fast path).
+    #[napi(js_name = "_pushJson", skip_typescript)]
+    pub fn push_json<'env>(
+        &mut self,
+        env: Env,
+        turn: Unknown,
+        json: String,
+    ) -> napi::Result<Unknown<'env>> {
+        self.push_turn(&env, &turn, Some(&json))
+            .map_err(|e| e.into_napi(&env))
     }
 
     /// Ends the conversation and returns its report (equal to `engine.score()` on the same
@@ -201,11 +251,20 @@ impl Session {
 }
 
 impl Session {
-    fn push_turn<'env>(&mut self, env: &Env, turn: &Unknown) -> Result<Unknown<'env>> {
+    fn push_turn<'env>(
+        &mut self,
+        env: &Env,
+        turn: &Unknown,
+        json: Option<&str>,
+    ) -> Result<Unknown<'env>> {
         let session = self.inner.as_mut().ok_or(Failure::Finished)?;
         let index = session.turn_count();
-        let value =
-            convert::to_json(turn).map_err(|e| Failure::reading(e, Reading::Turn(index)))?;
+        let value = match json.and_then(convert::from_encoded) {
+            Some(value) => value,
+            None => {
+                convert::to_json(turn).map_err(|e| Failure::reading(e, Reading::Turn(index)))?
+            }
+        };
         let turn = qa_core::Turn::from_value(&value, index)?;
         let pushed = guard(|| Ok(session.try_push(turn)?));
         if matches!(pushed, Err(Failure::Panic(_))) {
@@ -215,34 +274,45 @@ impl Session {
         findings
             .iter_mut()
             .for_each(qa_core::Finding::to_utf16_offsets);
-        Ok(env.to_js_value(&findings)?)
+        Ok(convert::to_js(env, &findings)?)
     }
 }
 
 /// `engine.scoreMany` as an async task: the transcripts are read as JSON values on the main
-/// thread (JavaScript values cannot be read elsewhere), then checked and scored on the libuv
-/// thread pool.
+/// thread (JavaScript values cannot be read elsewhere) — or taken as the JSON text `index.js`
+/// made of them, parsed on the pool —, then checked and scored on the libuv thread pool.
 #[derive(Debug)]
 pub struct ScoreMany {
     engine: qa_core::Engine,
-    input: Option<Result<Vec<Value>>>,
+    input: Option<Result<Vec<Source>>>,
     settle: bool,
+}
+
+/// One transcript of a batch, as read on the main thread.
+#[derive(Debug)]
+enum Source {
+    /// Read with [`convert::to_json`].
+    Value(Value),
+    /// The JSON text `index.js` made of it.
+    Json(String),
 }
 
 /// One transcript's outcome.
 type Outcome = std::result::Result<qa_core::Report, Failure>;
 
 impl ScoreMany {
-    fn new(engine: &Engine, transcripts: &Unknown, settle: bool) -> ScoreMany {
+    fn new(engine: &Engine, transcripts: &Unknown, json: Vec<String>, settle: bool) -> ScoreMany {
         ScoreMany {
             engine: engine.inner.clone(),
-            input: Some(read_batch(transcripts)),
+            input: Some(read_batch(transcripts, json)),
             settle,
         }
     }
 }
 
-fn read_batch(transcripts: &Unknown) -> Result<Vec<Value>> {
+/// The batch: the first `json.len()` transcripts are their JSON text, the others are read
+/// from the array.
+fn read_batch(transcripts: &Unknown, json: Vec<String>) -> Result<Vec<Source>> {
     if !napi::bindgen_prelude::JsValue::is_array(transcripts)? {
         return Err(Failure::ArgType(
             "scoreMany takes an array of transcripts".to_string(),
@@ -251,29 +321,46 @@ fn read_batch(transcripts: &Unknown) -> Result<Vec<Value>> {
     // read each transcript alone, so that an error names the transcript's index
     let array = napi::bindgen_prelude::JsValue::coerce_to_object(transcripts)?;
     let len = napi::bindgen_prelude::JsObjectValue::get_array_length(&array)?;
-    (0..len)
-        .map(|i| {
-            let item: Unknown = napi::bindgen_prelude::JsObjectValue::get_element(&array, i)?;
-            convert::to_json(&item).map_err(|e| match Failure::reading(e, Reading::Transcript) {
+    let given = json.len();
+    let mut sources: Vec<Source> = json.into_iter().map(Source::Json).collect();
+    for i in given as u32..len {
+        let item: Unknown = napi::bindgen_prelude::JsObjectValue::get_element(&array, i)?;
+        let value = convert::to_json(&item).map_err(|e| {
+            match Failure::reading(e, Reading::Transcript) {
                 Failure::Transcript(t) => Failure::Transcript(t.in_batch(i as usize)),
                 other => other,
-            })
-        })
-        .collect()
+            }
+        })?;
+        sources.push(Source::Value(value));
+    }
+    Ok(sources)
 }
 
 impl Task for ScoreMany {
     type Output = Result<Vec<Outcome>>;
-    type JsValue = Vec<Either<Unknown<'static>, napi::Error>>;
+    type JsValue = Unknown<'static>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let input = self.input.take().expect("compute runs once");
         let engine = &self.engine;
         Ok(guard(|| {
-            let values = input?;
-            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(values.len());
-            let mut good = Vec::with_capacity(values.len());
-            for (i, value) in values.into_iter().enumerate() {
+            let sources = input?;
+            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(sources.len());
+            let mut good = Vec::with_capacity(sources.len());
+            for (i, source) in sources.into_iter().enumerate() {
+                let value = match source {
+                    Source::Value(value) => value,
+                    // index.js only sends JSON that `convert::to_json` would read the same
+                    Source::Json(text) => match convert::from_encoded(&text) {
+                        Some(value) => value,
+                        None => {
+                            outcomes.push(Some(Err(Failure::Panic(format!(
+                                "the JSON text of transcript {i} is unreadable"
+                            )))));
+                            continue;
+                        }
+                    },
+                };
                 match qa_core::Transcript::from_value(value) {
                     Ok(t) => {
                         good.push(t);
@@ -290,7 +377,10 @@ impl Task for ScoreMany {
                 .enumerate()
                 .map(|(i, o)| {
                     o.unwrap_or_else(|| match scored.next().expect("one result per transcript") {
-                        Ok(report) => Ok(report),
+                        Ok(mut report) => {
+                            report.to_utf16_offsets();
+                            Ok(report)
+                        }
                         Err(e) => Err(Failure::Transcript(
                             error::TranscriptFault::from(e).in_batch(i),
                         )),
@@ -308,13 +398,24 @@ impl Task for ScoreMany {
                 return Err(first.expect("found above").into_napi(&env));
             }
         }
-        outcomes
+        // the reports (offsets already in UTF-16) as one JSON array, parsed at once; the
+        // errors of a settled batch take their places
+        let (reports, errors): (Vec<_>, Vec<_>) = outcomes
             .into_iter()
-            .map(|o| match o {
-                Ok(report) => convert::report_to_js(&env, report).map(Either::A),
-                Err(e) => Ok(Either::B(e.into_napi(&env))),
+            .enumerate()
+            .map(|(i, o)| match o {
+                Ok(report) => (Some(report), None),
+                Err(e) => (None, Some((i as u32, e))),
             })
-            .collect()
+            .unzip();
+        let array = convert::to_js(&env, &reports)?;
+        if errors.iter().any(Option::is_some) {
+            let mut object = array.coerce_to_object()?;
+            for (i, e) in errors.into_iter().flatten() {
+                object.set_element(i, e.to_js(&env)?)?;
+            }
+        }
+        Ok(array)
     }
 }
 
