@@ -75,15 +75,64 @@ impl fmt::Display for BadValue {
 /// Converts Python data (dict, list, tuple, str, int, float, bool, None, any `Mapping`, and
 /// numbers that implement `__index__` or `__float__`, such as NumPy's) to a JSON value.
 pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> Result<Value, BadValue> {
-    let mut path = Vec::new();
-    convert(obj, &mut path).map_err(|(kind, message)| BadValue {
+    let mut keys = Keys::default();
+    convert(obj, 0, &mut keys).map_err(|bad| {
+        let mut bad = *bad;
+        // the steps were added on the way out, innermost first
+        bad.path.reverse();
+        bad
+    })
+}
+
+/// A bad value; its path is built innermost first as the error propagates (no path is kept
+/// while converting good data).
+type Bad = Box<BadValue>;
+
+fn bad(kind: BadKind, message: String) -> Bad {
+    Box::new(BadValue {
         kind,
-        path,
+        path: Vec::new(),
         message,
     })
 }
 
-type Bad = (BadKind, String);
+/// Adds `step` to the path of an error coming out of the value at `step`.
+fn at<T>(step: impl FnOnce() -> Step, result: Result<T, Bad>) -> Result<T, Bad> {
+    result.map_err(|mut b| {
+        b.path.push(step());
+        b
+    })
+}
+
+/// The dict keys already read in one conversion, by identity: the turns of a transcript share
+/// their key objects (`json.loads` and literals do), so each is encoded once. Holding the
+/// object keeps its identity valid.
+#[derive(Default)]
+struct Keys<'py> {
+    seen: Vec<(Bound<'py, PyString>, String)>,
+}
+
+/// Most distinct key objects remembered in one conversion.
+const KEYS_REMEMBERED: usize = 32;
+
+impl<'py> Keys<'py> {
+    fn key(&mut self, k: &Bound<'py, PyAny>) -> Result<String, Bad> {
+        let Ok(s) = k.cast::<PyString>() else {
+            return Err(bad(
+                BadKind::WrongType,
+                format!("dict keys must be strings, found a {}", type_name(k)),
+            ));
+        };
+        if let Some((_, known)) = self.seen.iter().find(|(o, _)| o.is(s)) {
+            return Ok(known.clone());
+        }
+        let text = string(s)?;
+        if self.seen.len() < KEYS_REMEMBERED {
+            self.seen.push((s.clone(), text.clone()));
+        }
+        Ok(text)
+    }
+}
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -92,8 +141,8 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "an unknown type".to_string())
 }
 
-/// Converts `obj`; on error, `path` is left pointing at the bad value.
-fn convert(obj: &Bound<'_, PyAny>, path: &mut Vec<Step>) -> Result<Value, Bad> {
+/// Converts `obj`, nested `depth` levels deep.
+fn convert<'py>(obj: &Bound<'py, PyAny>, depth: usize, keys: &mut Keys<'py>) -> Result<Value, Bad> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -109,24 +158,24 @@ fn convert(obj: &Bound<'_, PyAny>, path: &mut Vec<Step>) -> Result<Value, Bad> {
     if let Ok(f) = obj.cast::<PyFloat>() {
         return float(f.value());
     }
-    if path.len() >= MAX_DEPTH {
-        return Err((
+    if depth >= MAX_DEPTH {
+        return Err(bad(
             BadKind::TooDeep,
             format!("nested more than {MAX_DEPTH} levels deep"),
         ));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        // a snapshot of the items: Python code run below (`__float__`) cannot resize it
-        return object(&d.items(), path);
+        // a snapshot of the items (no Python code runs while it is taken): Python code run
+        // below (`__float__`) cannot resize it
+        let items: Vec<_> = d.iter().collect();
+        return object(items.into_iter().map(Ok), depth, keys);
     }
     if let Ok(l) = obj.cast::<PyList>() {
         // index access, not an iterator: a list mutated while we read it cannot fool us
         let mut items = Vec::with_capacity(l.len());
         let mut i = 0;
         while let Ok(item) = l.get_item(i) {
-            path.push(Step::Index(i));
-            items.push(convert(&item, path)?);
-            path.pop();
+            items.push(at(|| Step::Index(i), convert(&item, depth + 1, keys))?);
             i += 1;
         }
         return Ok(Value::Array(items));
@@ -134,20 +183,27 @@ fn convert(obj: &Bound<'_, PyAny>, path: &mut Vec<Step>) -> Result<Value, Bad> {
     if let Ok(t) = obj.cast::<PyTuple>() {
         let mut items = Vec::with_capacity(t.len());
         for (i, item) in t.iter().enumerate() {
-            path.push(Step::Index(i));
-            items.push(convert(&item, path)?);
-            path.pop();
+            items.push(at(|| Step::Index(i), convert(&item, depth + 1, keys))?);
         }
         return Ok(Value::Array(items));
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
         let items = m.items().map_err(|e| {
-            (
+            bad(
                 BadKind::WrongType,
                 format!("cannot read the mapping's items: {e}"),
             )
         })?;
-        return object(&items, path);
+        let pairs = items.iter().map(|pair| {
+            pair.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>()
+                .map_err(|_| {
+                    bad(
+                        BadKind::WrongType,
+                        "a mapping item is not a pair".to_string(),
+                    )
+                })
+        });
+        return object(pairs, depth, keys);
     }
     // NumPy and other numeric scalars
     if obj.hasattr("__index__").unwrap_or(false) {
@@ -158,7 +214,7 @@ fn convert(obj: &Bound<'_, PyAny>, path: &mut Vec<Step>) -> Result<Value, Bad> {
             return float(x);
         }
     }
-    Err((
+    Err(bad(
         BadKind::WrongType,
         format!(
             "a {} is not JSON data (a dict, list, str, int, float, bool or None)",
@@ -167,42 +223,36 @@ fn convert(obj: &Bound<'_, PyAny>, path: &mut Vec<Step>) -> Result<Value, Bad> {
     ))
 }
 
-/// A JSON object from a list of `(key, value)` pairs.
-fn object(items: &Bound<'_, PyList>, path: &mut Vec<Step>) -> Result<Value, Bad> {
+/// A JSON object from `(key, value)` pairs, read one after the other.
+fn object<'py>(
+    pairs: impl Iterator<Item = Result<(Bound<'py, PyAny>, Bound<'py, PyAny>), Bad>>,
+    depth: usize,
+    keys: &mut Keys<'py>,
+) -> Result<Value, Bad> {
     let mut map = Map::new();
-    for pair in items.iter() {
-        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair.extract().map_err(|_| {
-            (
-                BadKind::WrongType,
-                "a mapping item is not a pair".to_string(),
-            )
-        })?;
-        let key = key(&k)?;
-        path.push(Step::Key(key.clone()));
-        let value = convert(&v, path)?;
-        path.pop();
-        map.insert(key, value);
+    for pair in pairs {
+        let (k, v) = pair?;
+        let key = keys.key(&k)?;
+        match convert(&v, depth + 1, keys) {
+            Ok(value) => {
+                map.insert(key, value);
+            }
+            Err(mut b) => {
+                b.path.push(Step::Key(key));
+                return Err(b);
+            }
+        }
     }
     Ok(Value::Object(map))
 }
 
 fn string(s: &Bound<'_, PyString>) -> Result<String, Bad> {
     s.to_cow().map(|c| c.into_owned()).map_err(|_| {
-        (
+        bad(
             BadKind::InvalidValue,
             "the string is not valid Unicode (a lone surrogate?)".to_string(),
         )
     })
-}
-
-fn key(k: &Bound<'_, PyAny>) -> Result<String, Bad> {
-    match k.cast::<PyString>() {
-        Ok(s) => string(s),
-        Err(_) => Err((
-            BadKind::WrongType,
-            format!("dict keys must be strings, found a {}", type_name(k)),
-        )),
-    }
 }
 
 fn integer(obj: &Bound<'_, PyAny>) -> Result<Value, Bad> {
@@ -212,7 +262,7 @@ fn integer(obj: &Bound<'_, PyAny>) -> Result<Value, Bad> {
     if let Ok(u) = obj.extract::<u64>() {
         return Ok(Value::Number(u.into()));
     }
-    Err((
+    Err(bad(
         BadKind::InvalidValue,
         "the integer does not fit in 64 bits".to_string(),
     ))
@@ -221,7 +271,7 @@ fn integer(obj: &Bound<'_, PyAny>) -> Result<Value, Bad> {
 fn float(x: f64) -> Result<Value, Bad> {
     Number::from_f64(x)
         .map(Value::Number)
-        .ok_or_else(|| (BadKind::InvalidValue, format!("{x} is not a finite number")))
+        .ok_or_else(|| bad(BadKind::InvalidValue, format!("{x} is not a finite number")))
 }
 
 /// The limits named in `overrides` (a dict of limit name → int) over the defaults.
@@ -292,5 +342,301 @@ pub(crate) fn to_python<'py, T: serde::Serialize>(
     py: Python<'py>,
     value: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    pythonize::pythonize(py, value).map_err(PyErr::from)
+    ToPython::new(py).convert(value)
+}
+
+/// Builds the Python objects of core values straight from their `Serialize` impls, as
+/// `pythonize` does (the same objects: dicts in field order, lists, str, int, float, bool,
+/// None), but with one str object per field name for all the dicts it builds, instead of a new
+/// str per key of every dict. The shapes no core value has (tuples, bytes, enum variants with
+/// data, …) are left to `pythonize` itself.
+pub(crate) struct ToPython<'py> {
+    py: Python<'py>,
+    /// Field and variant names, each made a str once.
+    names: Vec<(&'static str, Bound<'py, PyString>)>,
+    /// Index in `names` of the name looked up last.
+    last: usize,
+}
+
+impl<'py> ToPython<'py> {
+    pub(crate) fn new(py: Python<'py>) -> ToPython<'py> {
+        ToPython {
+            py,
+            names: Vec::new(),
+            last: 0,
+        }
+    }
+
+    /// `value` as Python objects.
+    pub(crate) fn convert<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match value.serialize(&mut *self) {
+            Ok(obj) => Ok(obj),
+            Err(ToPythonError::Py(e)) => Err(e),
+            Err(ToPythonError::Unsupported) => {
+                pythonize::pythonize(self.py, value).map_err(PyErr::from)
+            }
+        }
+    }
+
+    fn name(&mut self, name: &'static str) -> Bound<'py, PyString> {
+        // a struct's fields come in the same order every time: look after the last one first
+        let n = self.names.len();
+        for i in (self.last + 1..n).chain(0..(self.last + 1).min(n)) {
+            let (known, s) = &self.names[i];
+            // the same name is the same static text (its pointer), almost always
+            if std::ptr::eq(*known, name) || *known == name {
+                self.last = i;
+                return s.clone();
+            }
+        }
+        let s = PyString::new(self.py, name);
+        self.names.push((name, s.clone()));
+        self.last = n;
+        s
+    }
+}
+
+/// Why [`ToPython`] did not convert a value.
+#[derive(Debug)]
+pub(crate) enum ToPythonError {
+    /// A shape left to `pythonize`.
+    Unsupported,
+    Py(PyErr),
+}
+
+impl fmt::Display for ToPythonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToPythonError::Unsupported => f.write_str("left to pythonize"),
+            ToPythonError::Py(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ToPythonError {}
+
+impl serde::ser::Error for ToPythonError {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        // pythonize reports it in its own words
+        ToPythonError::Unsupported
+    }
+}
+
+impl From<PyErr> for ToPythonError {
+    fn from(e: PyErr) -> Self {
+        ToPythonError::Py(e)
+    }
+}
+
+type Out<'py> = Result<Bound<'py, PyAny>, ToPythonError>;
+
+/// A list being built.
+pub(crate) struct SeqOut<'a, 'py> {
+    to: &'a mut ToPython<'py>,
+    items: Vec<Bound<'py, PyAny>>,
+}
+
+/// A dict being built (a map or a struct).
+pub(crate) struct DictOut<'a, 'py> {
+    to: &'a mut ToPython<'py>,
+    dict: Bound<'py, PyDict>,
+    key: Option<Bound<'py, PyAny>>,
+}
+
+impl<'a, 'py> serde::Serializer for &'a mut ToPython<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = ToPythonError;
+    type SerializeSeq = SeqOut<'a, 'py>;
+    type SerializeTuple = serde::ser::Impossible<Bound<'py, PyAny>, ToPythonError>;
+    type SerializeTupleStruct = serde::ser::Impossible<Bound<'py, PyAny>, ToPythonError>;
+    type SerializeTupleVariant = serde::ser::Impossible<Bound<'py, PyAny>, ToPythonError>;
+    type SerializeMap = DictOut<'a, 'py>;
+    type SerializeStruct = DictOut<'a, 'py>;
+    type SerializeStructVariant = serde::ser::Impossible<Bound<'py, PyAny>, ToPythonError>;
+
+    fn serialize_bool(self, v: bool) -> Out<'py> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+    fn serialize_i8(self, v: i8) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Out<'py> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Out<'py> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+    fn serialize_u8(self, v: u8) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Out<'py> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Out<'py> {
+        Ok(PyInt::new(self.py, v).into_any())
+    }
+    fn serialize_f32(self, _: f32) -> Out<'py> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_f64(self, v: f64) -> Out<'py> {
+        Ok(PyFloat::new(self.py, v).into_any())
+    }
+    fn serialize_char(self, _: char) -> Out<'py> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_str(self, v: &str) -> Out<'py> {
+        Ok(PyString::new(self.py, v).into_any())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Out<'py> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_none(self) -> Out<'py> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn serialize_some<T: ?Sized + serde::Serialize>(self, value: &T) -> Out<'py> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Out<'py> {
+        self.serialize_none()
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Out<'py> {
+        self.serialize_none()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Out<'py> {
+        Ok(self.name(variant).into_any())
+    }
+    fn serialize_newtype_struct<T: ?Sized + serde::Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Out<'py> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + serde::Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Out<'py> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqOut<'a, 'py>, ToPythonError> {
+        Ok(SeqOut {
+            to: self,
+            items: Vec::with_capacity(len.unwrap_or(0)),
+        })
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ToPythonError> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, ToPythonError> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, ToPythonError> {
+        Err(ToPythonError::Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<DictOut<'a, 'py>, ToPythonError> {
+        let dict = PyDict::new(self.py);
+        Ok(DictOut {
+            to: self,
+            dict,
+            key: None,
+        })
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<DictOut<'a, 'py>, ToPythonError> {
+        self.serialize_map(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, ToPythonError> {
+        Err(ToPythonError::Unsupported)
+    }
+}
+
+impl<'py> serde::ser::SerializeSeq for SeqOut<'_, 'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = ToPythonError;
+
+    fn serialize_element<T: ?Sized + serde::Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), ToPythonError> {
+        self.items.push(value.serialize(&mut *self.to)?);
+        Ok(())
+    }
+    fn end(self) -> Out<'py> {
+        Ok(PyList::new(self.to.py, self.items)?.into_any())
+    }
+}
+
+impl<'py> serde::ser::SerializeMap for DictOut<'_, 'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = ToPythonError;
+
+    fn serialize_key<T: ?Sized + serde::Serialize>(
+        &mut self,
+        key: &T,
+    ) -> Result<(), ToPythonError> {
+        self.key = Some(key.serialize(&mut *self.to)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + serde::Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), ToPythonError> {
+        let key = self.key.take().ok_or(ToPythonError::Unsupported)?;
+        let value = value.serialize(&mut *self.to)?;
+        self.dict.set_item(key, value)?;
+        Ok(())
+    }
+    fn end(self) -> Out<'py> {
+        Ok(self.dict.into_any())
+    }
+}
+
+impl<'py> serde::ser::SerializeStruct for DictOut<'_, 'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = ToPythonError;
+
+    fn serialize_field<T: ?Sized + serde::Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), ToPythonError> {
+        let key = self.to.name(key);
+        let value = value.serialize(&mut *self.to)?;
+        self.dict.set_item(key, value)?;
+        Ok(())
+    }
+    fn end(self) -> Out<'py> {
+        Ok(self.dict.into_any())
+    }
 }

@@ -175,10 +175,12 @@ impl PyEngine {
             })
         })?;
         let out = PyList::empty(py);
+        // one converter for the batch: the field names are made str objects once
+        let mut to_python = convert::ToPython::new(py);
         for (i, slot) in slots.into_iter().enumerate() {
             let item = match slot {
                 Ok(k) => match &results[k] {
-                    Ok(report) => convert::to_python(py, report)?,
+                    Ok(report) => to_python.convert(report)?,
                     Err(e) => {
                         let err = errors::transcript_error(py, e, Some(i));
                         if !keep_errors {
