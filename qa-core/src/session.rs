@@ -7,7 +7,8 @@
 //! by [`Session::finish`]. Because [`Engine::score`](crate::Engine::score) is implemented as
 //! push-every-turn-then-finish, `finish()` equals `score()` on the same turns by construction.
 
-use std::collections::{HashSet, VecDeque};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
 
 use serde_json::{Map, Value};
 
@@ -117,10 +118,33 @@ struct LastWindow {
 struct Trigger {
     turn: usize,
     finding: Finding,
-    /// `within: turns`: expect-role turns still allowed.
-    remaining: usize,
-    /// `within: seconds`: latest start of an answer.
-    deadline: Option<f64>,
+    /// `within: turns`: the count of unanswered expect-role turns at which it expires.
+    expires: usize,
+}
+
+/// `within: seconds`: a pending trigger's deadline (the latest start of an answer); the
+/// ordering puts the earliest deadline at the top of a (max-)heap.
+#[derive(Debug, PartialEq)]
+struct Deadline {
+    at: f64,
+    turn: usize,
+}
+
+impl Eq for Deadline {}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .at
+            .total_cmp(&self.at)
+            .then(other.turn.cmp(&self.turn))
+    }
+}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Debug)]
@@ -133,8 +157,14 @@ enum RuleState {
         /// `last: N`: whether each of the last N role turns matched.
         last: VecDeque<bool>,
     },
+    /// Unanswered triggers by turn; each turn costs O(log n) in the triggers it closes, not
+    /// O(n) in those pending (100,000 pending triggers made scoring quadratic).
     Respond {
-        pending: Vec<Trigger>,
+        pending: BTreeMap<usize, Trigger>,
+        /// `within: seconds`: the pending triggers' deadlines, earliest first.
+        deadlines: BinaryHeap<Deadline>,
+        /// `within: turns`: expect-role turns so far that answered no trigger.
+        unanswered: usize,
     },
     ResponseTime {
         waiting_since: Option<f64>,
@@ -175,7 +205,9 @@ impl Session {
                     last: VecDeque::new(),
                 },
                 RuleKind::Respond => RuleState::Respond {
-                    pending: Vec::new(),
+                    pending: BTreeMap::new(),
+                    deadlines: BinaryHeap::new(),
+                    unanswered: 0,
                 },
                 RuleKind::ResponseTime => RuleState::ResponseTime {
                     waiting_since: None,
@@ -588,24 +620,23 @@ impl Session {
         let within = rule.within.unwrap_or(Within::Turns(1));
         let mut newly_closed = Vec::new();
         {
-            let RuleState::Respond { pending } = &mut self.states[r] else {
+            let RuleState::Respond {
+                pending, deadlines, ..
+            } = &mut self.states[r]
+            else {
                 unreachable!()
             };
             // 1. expire triggers whose time is up (any turn starting after the deadline)
             if let (Within::Seconds(_), Some(s)) = (within, tc.start) {
-                let mut i = 0;
-                while i < pending.len() {
-                    if pending[i].deadline.is_some_and(|d| s > d) {
-                        newly_closed.push(pending.remove(i));
-                    } else {
-                        i += 1;
-                    }
+                while deadlines.peek().is_some_and(|d| s > d.at) {
+                    let d = deadlines.pop().expect("peeked");
+                    newly_closed.extend(pending.remove(&d.turn));
                 }
             }
         }
         // 2. this turn as an answer
         let has_pending =
-            matches!(&self.states[r], RuleState::Respond { pending } if !pending.is_empty());
+            matches!(&self.states[r], RuleState::Respond { pending, .. } if !pending.is_empty());
         if has_pending && expect.role.covers(tc.role) {
             let m = exprs.expect.expect("respond has expect");
             let answered = if inner.matcher.may_match(m, &self.scratch) {
@@ -615,20 +646,25 @@ impl Session {
             } else {
                 false
             };
-            let RuleState::Respond { pending } = &mut self.states[r] else {
+            let RuleState::Respond {
+                pending,
+                deadlines,
+                unanswered,
+            } = &mut self.states[r]
+            else {
                 unreachable!()
             };
             if answered {
                 pending.clear();
+                deadlines.clear();
             } else if let Within::Turns(_) = within {
-                let mut i = 0;
-                while i < pending.len() {
-                    pending[i].remaining -= 1;
-                    if pending[i].remaining == 0 {
-                        newly_closed.push(pending.remove(i));
-                    } else {
-                        i += 1;
+                // triggers expire in turn order: each was given `unanswered + N` when it came
+                *unanswered += 1;
+                while let Some(first) = pending.first_entry() {
+                    if first.get().expires > *unanswered {
+                        break;
                     }
+                    newly_closed.push(first.remove());
                 }
             }
         }
@@ -644,19 +680,33 @@ impl Session {
                         Some(tc.index),
                         Some((tc.text, &self.scratch, first, &mut OffsetCursor::default())),
                     );
-                    let (remaining, deadline) = match within {
-                        Within::Turns(n) => (n, None),
-                        Within::Seconds(s) => (usize::MAX, tc.end.or(tc.start).map(|t| t + s)),
-                    };
-                    let RuleState::Respond { pending } = &mut self.states[r] else {
+                    let RuleState::Respond {
+                        pending,
+                        deadlines,
+                        unanswered,
+                    } = &mut self.states[r]
+                    else {
                         unreachable!()
                     };
-                    pending.push(Trigger {
-                        turn: tc.index,
-                        finding,
-                        remaining,
-                        deadline,
-                    });
+                    let expires = match within {
+                        Within::Turns(n) => unanswered.saturating_add(n),
+                        Within::Seconds(s) => {
+                            // a trigger without times (or NaN ones) waits for an answer or the end
+                            let at = tc.end.or(tc.start).map(|t| t + s);
+                            if let Some(at) = at.filter(|at| !at.is_nan()) {
+                                deadlines.push(Deadline { at, turn: tc.index });
+                            }
+                            usize::MAX
+                        }
+                    };
+                    pending.insert(
+                        tc.index,
+                        Trigger {
+                            turn: tc.index,
+                            finding,
+                            expires,
+                        },
+                    );
                 }
             }
         }
@@ -698,8 +748,8 @@ impl Session {
                         self.findings.push((r, make_finding(rule, None, None)));
                     }
                 }
-                (RuleState::Respond { pending }, _) => {
-                    for t in pending.drain(..) {
+                (RuleState::Respond { pending, .. }, _) => {
+                    for t in std::mem::take(pending).into_values() {
                         self.findings.push((r, t.finding));
                     }
                 }

@@ -535,3 +535,77 @@ fn transcript_errors_can_be_made_outside_the_core() {
     assert_eq!(e.message(), "nested too deep");
     assert_eq!(e.to_string(), "turn 4: nested too deep");
 }
+
+/// Scoring time grows linearly with the turns, also when every turn is a trigger that nothing
+/// answers: `respond` kept its pending triggers in a list it scanned on every turn, so 100,000
+/// such turns (within the default limits) took 16 s in release.
+#[test]
+fn pending_triggers_cost_linear_time() {
+    let engine = Engine::new(
+        Rubric::from_yaml(
+            r#"
+rubric: r
+rules:
+  - {id: s, kind: respond, when: [投诉], expect: [抱歉], within: {seconds: 30}, deduct: 1}
+  - {id: t, kind: respond, when: [投诉], expect: [抱歉], within: {turns: 100000}, deduct: 1}
+"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let time = |n: usize| {
+        // every turn at 0 s, so no deadline ever passes; an agent turn now and then
+        let t = transcript(
+            (0..n)
+                .map(|i| {
+                    let who = if i % 50 == 49 { "agent" } else { "customer" };
+                    Turn::new(who, "我要投诉").at(0.0)
+                })
+                .collect(),
+        );
+        let best = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let report = engine.try_score(&t).unwrap();
+                assert_eq!(report.findings.len(), 2 * (n - n / 50));
+                start.elapsed()
+            })
+            .min()
+            .unwrap();
+        best.as_secs_f64()
+    };
+    let (small, large) = (time(5_000), time(40_000));
+    // linear: about 8 times as long; quadratic: 64 times
+    assert!(
+        large < small * 24.0 + 0.05,
+        "5,000 turns {small:.3} s, 40,000 turns {large:.3} s"
+    );
+}
+
+/// A trigger whose deadline passes is closed by the first turn that starts after it, in
+/// trigger order, whatever order the deadlines come in; an answer closes every pending one.
+#[test]
+fn triggers_expire_by_deadline_in_any_order() {
+    let engine = Engine::new(
+        Rubric::from_yaml(
+            "rubric: r\nrules:\n  - {id: s, kind: respond, when: [投诉], expect: [抱歉], within: {seconds: 10}, deduct: 1}\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut s = engine.session(SessionMeta::default());
+    assert!(s.push(Turn::new("customer", "投诉").at(50.0)).is_empty()); // deadline 60
+    assert!(s.push(Turn::new("customer", "投诉").at(5.0)).is_empty()); // deadline 15
+    assert!(s.push(Turn::new("customer", "投诉")).is_empty()); // no time: waits for the end
+    let closed = s.push(Turn::new("agent", "好的").at(16.0));
+    assert_eq!(closed.iter().map(|f| f.turn).collect::<Vec<_>>(), [Some(1)]);
+    let closed = s.push(Turn::new("agent", "好的").at(61.0));
+    assert_eq!(closed.iter().map(|f| f.turn).collect::<Vec<_>>(), [Some(0)]);
+    assert!(s.push(Turn::new("customer", "投诉").at(62.0)).is_empty());
+    assert!(s.push(Turn::new("agent", "抱歉").at(63.0)).is_empty()); // answers 2 and 5
+    let report = s.finish();
+    assert_eq!(
+        report.findings.iter().map(|f| f.turn).collect::<Vec<_>>(),
+        [Some(0), Some(1)]
+    );
+}
