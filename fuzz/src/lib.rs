@@ -1,0 +1,262 @@
+//! Shared pieces of the fuzz targets: the fixed rubrics, structured turn generation from
+//! fuzzer bytes, and the invariants every report must hold.
+
+use std::sync::OnceLock;
+
+use arbitrary::{Result, Unstructured};
+use qa_core::{Engine, Finding, Limits, Report, Rubric, Transcript, Turn};
+
+/// A rubric that uses every rule kind and every match form: phrases, lists, regexes, `near`,
+/// `all`/`any`/`not`, `word`, `negation`, `except`, windows, timed rules.
+pub const RICH: &str = r#"
+rubric: rich
+locale: auto
+normalize: {skip: " *@#-_.·~|"}
+scoring: {base: 100, pass: 80, max: 105}
+lists:
+  greeting: [您好, 你好, hello, hi]
+  rude: [这是规定, 你自己看, 爱买不买, 听不懂吗, "don't care"]
+  promise: [保本, 稳赚, 零风险, guaranteed return]
+rules:
+  - {id: greeting, kind: require, window: {first: 1}, match: ["@greeting"], deduct: 5, category: 服务}
+  - {id: closing, kind: require, window: {last: 2}, match: [再见, bye], deduct: 5}
+  - {id: rude, kind: forbid, match: ["@rude"], deduct: 10, max_deduct: 30, alert: true, category: 服务}
+  - {id: promise, kind: forbid, match: ["@promise"], negation: skip, except: [保本基金说明书], fatal: true}
+  - {id: word, kind: forbid, role: any, match: [no, 大麻], word: true, severity: info}
+  - {id: pii, kind: forbid, match: [{regex: '1[3-9]\d{9}'}], deduct: 20}
+  - {id: near, kind: forbid, match: [{near: [卡号, {regex: '\d{4}'}], within: 5}], deduct: 3}
+  - {id: near3, kind: forbid, role: any, match: [{near: [退, 款, {any: [钱, 元]}], within: 3}], deduct: 1}
+  - {id: all, kind: forbid, role: any, match: {all: [退款, {not: 抱歉}]}, deduct: 2}
+  - {id: not-only, kind: forbid, role: customer, match: {all: [{not: 谢谢}, {not: 好的}]}, severity: info}
+  - {id: any-not, kind: require, role: customer, match: {any: [谢谢, {not: 投诉}]}, deduct: 1}
+  - {id: bonus, kind: require, match: [理解您的心情], bonus: 2}
+  - {id: ask, kind: respond, when: {role: customer, match: [报警, 故障]}, expect: {match: [代码]}, within: {turns: 2}, deduct: 10}
+  - {id: ask-s, kind: respond, when: [投诉], expect: [抱歉], within: {seconds: 30}, deduct: 5}
+  - {id: rt, kind: response_time, scope: each, max_seconds: 30, deduct: 1, max_deduct: 5}
+  - {id: rt1, kind: response_time, scope: first, max_seconds: 10, deduct: 1}
+  - {id: silence, kind: silence, role: any, max_seconds: 20, deduct: 1, max_deduct: 3}
+  - {id: overlap, kind: overlap, max_count: 1, deduct: 1}
+  - {id: overlap-last, kind: overlap, role: customer, window: {last: 3}}
+  - {id: long, kind: duration, max_seconds: 100, min_seconds: 2}
+  - {id: repeat, kind: repeat, role: customer, similarity: 0.6}
+  - {id: win-turns, kind: forbid, role: any, window: {turns: [1, 3]}, match: [好的], deduct: 1}
+  - {id: win-secs, kind: forbid, role: any, window: {seconds: [10, 50]}, match: [好的], deduct: 1}
+  - {id: repeat-last, kind: repeat, role: agent, window: {last: 2}}
+  - {id: word-regex, kind: forbid, role: any, word: true, negation: skip, match: [{regex: '[a-z]+ing'}, 退货]}
+"#;
+
+/// The spec's example rubric (testdata/rubrics/spec-example.yaml).
+pub const SPEC_EXAMPLE: &str = include_str!("../../testdata/rubrics/spec-example.yaml");
+
+/// The fixed engines: 0 = [`RICH`], 1 = [`SPEC_EXAMPLE`], 2 = [`RICH`] with small limits.
+pub fn engines() -> &'static [Engine; 3] {
+    static ENGINES: OnceLock<[Engine; 3]> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        let rich = Rubric::from_yaml(RICH).expect("rich rubric");
+        let spec = Rubric::from_yaml(SPEC_EXAMPLE).expect("spec example");
+        let small = Limits {
+            max_turns: 40,
+            max_turn_bytes: 300,
+            max_transcript_bytes: 3000,
+            ..Limits::default()
+        };
+        [
+            Engine::new(rich.clone()).expect("rich compiles"),
+            Engine::new(spec).expect("spec compiles"),
+            Engine::builder()
+                .limits(small)
+                .build(rich)
+                .expect("rich compiles"),
+        ]
+    })
+}
+
+/// Text fragments that exercise normalization, negation, word boundaries, regexes and offsets.
+const PIECES: &[&str] = &[
+    "您好",
+    "你好",
+    "Hello",
+    "ＨＥＬＬＯ",
+    "這是規定",
+    "这是规定",
+    "爱@买*不-买",
+    "不",
+    "没有",
+    "不能",
+    "非常",
+    "保本",
+    "保本基金说明书",
+    "稳赚",
+    "保证收益",
+    "NOT",
+    "no",
+    "know",
+    "大麻",
+    "大麻烦",
+    "13800138000",
+    "１３８００１３８０００",
+    "138-0013-8000",
+    "6222021234567890123",
+    "卡号",
+    "1234",
+    "退款",
+    "退",
+    "款",
+    "钱",
+    "抱歉",
+    "非常抱歉",
+    "谢谢",
+    "投诉",
+    "12315",
+    "报警",
+    "故障",
+    "代码",
+    "故障代码",
+    "再见",
+    "理解您的心情",
+    "投资有风险",
+    "好的",
+    "气死了",
+    "退货",
+    "testing",
+    "，",
+    "。",
+    "!",
+    " ",
+    "\n",
+    "😀",
+    "👨‍👩‍👧",
+    "é",
+    "\u{301}",
+    "İ",
+    "ß",
+    "ǅ",
+    "ﬃ",
+    "\u{200d}",
+    "\u{feff}",
+    "\u{0}",
+    "a",
+    "1",
+    "我想退货",
+    "Don't Care",
+    "don’t",
+    "guaranteed return",
+];
+
+const SPEAKERS: &[&str] = &[
+    "agent", "customer", "客服", "客户", "User", "bot", "AGENT", " agent ", "",
+];
+
+/// Text made of known pieces and arbitrary strings.
+pub fn text(u: &mut Unstructured<'_>) -> Result<String> {
+    let n = u.int_in_range(0..=12)?;
+    let mut out = String::new();
+    for _ in 0..n {
+        if u.ratio(1, 4)? {
+            out.push_str(u.arbitrary::<&str>()?);
+        } else {
+            out.push_str(u.choose(PIECES)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A time: mostly plausible seconds, sometimes any `f64` (NaN, infinities, negatives).
+fn time(u: &mut Unstructured<'_>) -> Result<Option<f64>> {
+    Ok(match u.int_in_range(0u8..=7)? {
+        0 | 1 => None,
+        2 => Some(u.arbitrary::<f64>()?),
+        _ => Some(f64::from(u.arbitrary::<u16>()?) / 10.0),
+    })
+}
+
+/// One turn: a speaker label, text, optional times.
+pub fn turn(u: &mut Unstructured<'_>) -> Result<Turn> {
+    let speaker = if u.ratio(1, 16)? {
+        u.arbitrary::<String>()?
+    } else {
+        u.choose(SPEAKERS)?.to_string()
+    };
+    let text = text(u)?;
+    let start = time(u)?;
+    let end = match (start, u.int_in_range(0u8..=3)?) {
+        (Some(s), 0 | 1) => Some(s + f64::from(u.arbitrary::<u8>()?) / 4.0),
+        (_, 2) => time(u)?,
+        _ => None,
+    };
+    Ok(Turn {
+        speaker,
+        text,
+        start,
+        end,
+    })
+}
+
+/// Whether a finding's spans agree with its turn's text: the byte range slices the text at
+/// character boundaries to `text`, and so do the code-point and UTF-16 ranges.
+pub fn check_finding(turns: &[Turn], f: &Finding) {
+    let Some(turn) = f.turn else {
+        assert!(f.bytes.is_none() && f.start.is_none(), "{f:?}");
+        return;
+    };
+    assert!(
+        turn < turns.len(),
+        "finding at turn {turn} of {}",
+        turns.len()
+    );
+    let (Some(s), Some(e)) = (f.start, f.end) else {
+        assert!(f.text.is_none() && f.bytes.is_none(), "{f:?}");
+        return;
+    };
+    let original = &turns[turn].text;
+    let bytes = f.bytes.clone().expect("a span has a byte range");
+    let by_bytes = original
+        .get(bytes.clone())
+        .unwrap_or_else(|| panic!("byte range {bytes:?} does not slice turn {turn}: {f:?}"));
+    assert_eq!(Some(by_bytes), f.text.as_deref(), "rule {}", f.rule);
+    assert!(s <= e, "{f:?}");
+    let by_chars: String = original.chars().skip(s).take(e - s).collect();
+    assert_eq!(by_chars, by_bytes, "rule {}: code points", f.rule);
+    let u = f.utf16.clone().expect("a span has a UTF-16 range");
+    let units: Vec<u16> = original.encode_utf16().collect();
+    let by_units = String::from_utf16(units.get(u.clone()).expect("UTF-16 range in the text"))
+        .expect("UTF-16 range on character boundaries");
+    assert_eq!(by_units, by_bytes, "rule {}: UTF-16", f.rule);
+}
+
+/// The invariants of a report on `turns`: spans slice their turns, findings ordered, the score
+/// in range and consistent with `passed` and `fatal`.
+pub fn check_report(engine: &Engine, turns: &[Turn], r: &Report) {
+    let scoring = &engine.rubric().scoring;
+    let max = scoring.max.unwrap_or(scoring.base);
+    assert!(r.score.is_finite() && r.score >= 0.0, "score {}", r.score);
+    assert!(r.score <= max, "score {} over max {max}", r.score);
+    let fatal = r.findings.iter().any(|f| f.fatal);
+    assert_eq!(r.fatal, fatal);
+    if fatal {
+        assert_eq!(r.score, 0.0);
+    }
+    assert_eq!(r.passed, !r.fatal && r.score >= scoring.pass);
+    let mut prev = None;
+    for f in &r.findings {
+        check_finding(turns, f);
+        assert!(f.deduct.is_finite() && f.deduct >= 0.0, "{f:?}");
+        let key = (f.turn, f.start);
+        if let Some(p) = prev {
+            assert!(p <= key, "findings out of order: {p:?} then {key:?}");
+        }
+        prev = Some(key);
+    }
+    // a report is always serializable, and its JSON parses back
+    let json = serde_json::to_string(r).expect("report serializes");
+    serde_json::from_str::<serde_json::Value>(&json).expect("report JSON parses");
+}
+
+/// A transcript of the given turns.
+pub fn transcript(turns: Vec<Turn>) -> Transcript {
+    Transcript {
+        id: Some("fuzz".into()),
+        turns,
+        ..Transcript::default()
+    }
+}
