@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
     let checked = which == 2;
     let mut lives: Vec<Live> = (0..4).map(|n| start(engine, n)).collect();
     let mut ops = 0;
-    while !u.is_empty() && ops < 64 {
+    while !u.is_empty() && ops < 24 {
         ops += 1;
         let Ok(op) = u.int_in_range(0..=15u8) else {
             break;
