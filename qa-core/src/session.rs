@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::engine::Engine;
 use crate::error::{TranscriptError, TranscriptErrorKind};
-use crate::matcher::{Span, TurnScratch};
+use crate::matcher::{ExprId, Span, TurnScratch};
 use crate::report::{Finding, Report};
 use crate::rubric::{Role, Rule, RuleKind, Scope, Window, Within};
 use crate::score;
@@ -342,8 +342,7 @@ impl Session {
                         }
                         continue;
                     }
-                    inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
-                    self.apply_except(r);
+                    self.eval_rule_expr(r, m);
                     let mut cursor = OffsetCursor::default();
                     let found: Vec<Finding> = self
                         .spans
@@ -376,13 +375,7 @@ impl Session {
                         || matches!(rule.window, Some(Window::Turns(_, b)) if index == b);
                     if let Some(w) = window {
                         let m = exprs.matcher.expect("require has match");
-                        let hit = if inner.matcher.may_match(m, &self.scratch) {
-                            inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
-                            self.apply_except(r);
-                            !self.spans.is_empty()
-                        } else {
-                            false
-                        };
+                        let hit = self.eval_rule_expr(r, m);
                         let RuleState::Require { met, last, .. } = &mut self.states[r] else {
                             unreachable!()
                         };
@@ -594,6 +587,18 @@ impl Session {
         out
     }
 
+    /// Evaluates one of rule `r`'s expressions on the scanned turn into `self.spans`, with the
+    /// rule's `except` applied; whether anything matched.
+    fn eval_rule_expr(&mut self, r: usize, expr: ExprId) -> bool {
+        let engine = self.engine.clone();
+        engine
+            .inner
+            .matcher
+            .eval(expr, &mut self.scratch, &mut self.spans);
+        self.apply_except(r);
+        !self.spans.is_empty()
+    }
+
     fn apply_except(&mut self, r: usize) {
         let inner = &self.engine.inner;
         let Some(ex) = inner.exprs[r].except else {
@@ -639,13 +644,7 @@ impl Session {
             matches!(&self.states[r], RuleState::Respond { pending, .. } if !pending.is_empty());
         if has_pending && expect.role.covers(tc.role) {
             let m = exprs.expect.expect("respond has expect");
-            let answered = if inner.matcher.may_match(m, &self.scratch) {
-                inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
-                self.apply_except(r);
-                !self.spans.is_empty()
-            } else {
-                false
-            };
+            let answered = self.eval_rule_expr(r, m);
             let RuleState::Respond {
                 pending,
                 deadlines,
@@ -671,9 +670,7 @@ impl Session {
         // 3. this turn as a trigger
         if when.role.covers(tc.role) {
             let m = exprs.when.expect("respond has when");
-            if inner.matcher.may_match(m, &self.scratch) {
-                inner.matcher.eval(m, &mut self.scratch, &mut self.spans);
-                self.apply_except(r);
+            if self.eval_rule_expr(r, m) {
                 if let Some(&first) = self.spans.first() {
                     let finding = make_finding(
                         rule,
