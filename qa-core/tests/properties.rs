@@ -11,40 +11,8 @@ fn testdata() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata"))
 }
 
-/// A rubric that uses every kind and option.
-const RICH: &str = r#"
-rubric: rich
-locale: auto
-normalize: {skip: " *@#-_.·~|"}
-scoring: {base: 100, pass: 80, max: 105}
-lists:
-  greeting: [您好, 你好, hello, hi]
-  rude: [这是规定, 你自己看, 爱买不买, 听不懂吗, "don't care"]
-  promise: [保本, 稳赚, 零风险, guaranteed return]
-rules:
-  - {id: greeting, kind: require, window: {first: 1}, match: ["@greeting"], deduct: 5, category: 服务}
-  - {id: closing, kind: require, window: {last: 2}, match: [再见, bye], deduct: 5}
-  - {id: rude, kind: forbid, match: ["@rude"], deduct: 10, max_deduct: 30, alert: true, category: 服务}
-  - {id: promise, kind: forbid, match: ["@promise"], negation: skip, except: [保本基金说明书], fatal: true}
-  - {id: word, kind: forbid, role: any, match: [no, 大麻], word: true, severity: info}
-  - {id: pii, kind: forbid, match: [{regex: '1[3-9]\d{9}'}], deduct: 20}
-  - {id: near, kind: forbid, match: [{near: [卡号, {regex: '\d{4}'}], within: 5}], deduct: 3}
-  - {id: all, kind: forbid, role: any, match: {all: [退款, {not: 抱歉}]}, deduct: 2}
-  - {id: any-not, kind: require, role: customer, match: {any: [谢谢, {not: 投诉}]}, deduct: 1}
-  - {id: bonus, kind: require, match: [理解您的心情], bonus: 2}
-  - {id: ask, kind: respond, when: {role: customer, match: [报警, 故障]}, expect: {match: [代码]}, within: {turns: 2}, deduct: 10}
-  - {id: ask-s, kind: respond, when: [投诉], expect: [抱歉], within: {seconds: 30}, deduct: 5}
-  - {id: rt, kind: response_time, scope: each, max_seconds: 30, deduct: 1, max_deduct: 5}
-  - {id: rt1, kind: response_time, scope: first, max_seconds: 10, deduct: 1}
-  - {id: silence, kind: silence, role: any, max_seconds: 20, deduct: 1, max_deduct: 3}
-  - {id: overlap, kind: overlap, max_count: 1, deduct: 1}
-  - {id: overlap-last, kind: overlap, role: customer, window: {last: 3}}
-  - {id: long, kind: duration, max_seconds: 100, min_seconds: 2}
-  - {id: repeat, kind: repeat, role: customer, similarity: 0.6}
-  - {id: win-turns, kind: forbid, role: any, window: {turns: [1, 3]}, match: [好的], deduct: 1}
-  - {id: win-secs, kind: forbid, role: any, window: {seconds: [10, 50]}, match: [好的], deduct: 1}
-  - {id: repeat-last, kind: repeat, role: agent, window: {last: 2}}
-"#;
+/// A rubric that uses every kind and option (shared with the fuzz targets).
+const RICH: &str = include_str!("../../testdata/rubrics/rich.yaml");
 
 fn rich() -> Engine {
     Engine::new(Rubric::from_yaml(RICH).expect("rich rubric")).expect("compiles")
