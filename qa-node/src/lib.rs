@@ -295,6 +295,8 @@ enum Source {
     Value(Value),
     /// The JSON text `index.js` made of it.
     Json(String),
+    /// Refused while reading (a value that is not JSON data): its error, settled in its place.
+    Refused(Failure),
 }
 
 /// One transcript's outcome.
@@ -325,13 +327,16 @@ fn read_batch(transcripts: &Unknown, json: Vec<String>) -> Result<Vec<Source>> {
     let mut sources: Vec<Source> = json.into_iter().map(Source::Json).collect();
     for i in given as u32..len {
         let item: Unknown = napi::bindgen_prelude::JsObjectValue::get_element(&array, i)?;
-        let value = convert::to_json(&item).map_err(|e| {
-            match Failure::reading(e, Reading::Transcript) {
-                Failure::Transcript(t) => Failure::Transcript(t.in_batch(i as usize)),
-                other => other,
-            }
-        })?;
-        sources.push(Source::Value(value));
+        match convert::to_json(&item) {
+            Ok(value) => sources.push(Source::Value(value)),
+            // a transcript that is not JSON data is that transcript's error, not the batch's
+            Err(e) => match Failure::reading(e, Reading::Transcript) {
+                Failure::Transcript(t) => {
+                    sources.push(Source::Refused(Failure::Transcript(t.in_batch(i as usize))))
+                }
+                other => return Err(other),
+            },
+        }
     }
     Ok(sources)
 }
@@ -350,6 +355,10 @@ impl Task for ScoreMany {
             for (i, source) in sources.into_iter().enumerate() {
                 let value = match source {
                     Source::Value(value) => value,
+                    Source::Refused(failure) => {
+                        outcomes.push(Some(Err(failure)));
+                        continue;
+                    }
                     // index.js only sends JSON that `convert::to_json` would read the same
                     Source::Json(text) => match convert::from_encoded(&text) {
                         Some(value) => value,
