@@ -239,18 +239,9 @@ pub fn read_json_text(text: &str, file: &Arc<str>, emit: &mut dyn FnMut(Record))
             }
             loop {
                 let line = lines.line_at(text, pos);
-                match next_value(&text[pos..]) {
-                    Ok((value, len)) => {
-                        emit(Record {
-                            location: Location {
-                                file: file.clone(),
-                                line,
-                            },
-                            item: Item::Value(value),
-                        });
-                        pos = skip_ws(text, pos + len);
-                    }
-                    Err(e) => return emit_syntax(file, line, e, emit),
+                match read_value(text, pos, line, file, emit) {
+                    Some(next) => pos = next,
+                    None => return,
                 }
                 if text[pos..].starts_with(',') {
                     pos = skip_ws(text, pos + 1);
@@ -265,19 +256,37 @@ pub fn read_json_text(text: &str, file: &Arc<str>, emit: &mut dyn FnMut(Record))
             }
         } else {
             let line = lines.line_at(text, pos);
-            match next_value(&text[pos..]) {
-                Ok((value, len)) => {
-                    emit(Record {
-                        location: Location {
-                            file: file.clone(),
-                            line,
-                        },
-                        item: Item::Value(value),
-                    });
-                    pos = skip_ws(text, pos + len);
-                }
-                Err(e) => return emit_syntax(file, line, e, emit),
+            match read_value(text, pos, line, file, emit) {
+                Some(next) => pos = next,
+                None => return,
             }
+        }
+    }
+}
+
+/// Emits the JSON value at `pos` (which starts on `line`); the position after it and the
+/// whitespace that follows, or `None` after emitting its syntax error.
+fn read_value(
+    text: &str,
+    pos: usize,
+    line: usize,
+    file: &Arc<str>,
+    emit: &mut dyn FnMut(Record),
+) -> Option<usize> {
+    match next_value(&text[pos..]) {
+        Ok((value, len)) => {
+            emit(Record {
+                location: Location {
+                    file: file.clone(),
+                    line,
+                },
+                item: Item::Value(value),
+            });
+            Some(skip_ws(text, pos + len))
+        }
+        Err(e) => {
+            emit_syntax(file, line, e, emit);
+            None
         }
     }
 }
