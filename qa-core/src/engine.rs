@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::error::{Diagnostic, RubricError, TranscriptError};
+use crate::compiled::CompiledRubric;
+use crate::error::{RubricError, TranscriptError};
 use crate::limits::Limits;
-use crate::matcher::{Matcher, RuleExprs};
+use crate::matcher::AutomatonChoice;
+use crate::model::Rubric;
 use crate::report::Report;
-use crate::rubric::{MatchExpr, Rubric};
-use crate::session::{Session, SessionMeta};
-use crate::transcript::Transcript;
+use crate::session::Session;
+use crate::transcript::{SessionMeta, Transcript};
 
 /// A compiled rubric. Cheap to clone (an `Arc`), `Send + Sync`, never mutated while scoring.
 ///
@@ -47,23 +48,14 @@ use crate::transcript::Transcript;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub rubric: Rubric,
-    pub matcher: Matcher,
-    pub exprs: Vec<RuleExprs>,
-    pub limits: Limits,
-    /// Every category named by a rule, in rubric order.
-    pub categories: Vec<String>,
+    inner: Arc<CompiledRubric>,
 }
 
 /// Builds an [`Engine`] with non-default [`Limits`].
 #[derive(Debug, Clone, Default)]
 pub struct EngineBuilder {
     limits: Limits,
+    automaton: AutomatonChoice,
 }
 
 impl EngineBuilder {
@@ -73,107 +65,23 @@ impl EngineBuilder {
         self
     }
 
+    /// Which Aho-Corasick automaton to build (for tests that run every case under each kind).
+    #[doc(hidden)]
+    pub fn automaton(mut self, choice: AutomatonChoice) -> EngineBuilder {
+        self.automaton = choice;
+        self
+    }
+
     /// Compiles the rubric, checking it against the limits: rule count, phrase count and
-    /// length, regex size and nesting, match-expression nesting. A rubric read from text was
-    /// checked against the limits it was read with; this checks again with the engine's own, so
-    /// a rubric built in Rust is held to them too.
+    /// length, regex sizes one by one and in total, match-expression nesting. A rubric read from
+    /// text was checked against the limits it was read with; this checks again with the engine's
+    /// own, so a rubric read with larger limits is held to them too. Errors name the rubric's
+    /// file, line and column.
     pub fn build(self, rubric: Rubric) -> Result<Engine, RubricError> {
-        let limits = self.limits;
-        if rubric.rules.len() > limits.max_rules {
-            return Err(RubricError::single(
-                None,
-                Diagnostic::new(
-                    crate::RubricErrorKind::TooManyRules,
-                    format!(
-                        "the rubric has {} rules, over the limit of {}",
-                        rubric.rules.len(),
-                        limits.max_rules
-                    ),
-                ),
-            ));
-        }
-        check_exprs(&rubric, &limits)?;
-        let (matcher, exprs) =
-            Matcher::compile(&rubric, &limits).map_err(|(rule, kind, msg)| {
-                let rule = (!rule.is_empty()).then_some(rule);
-                RubricError::single(None, Diagnostic::new(kind, msg).in_rule(rule.as_deref()))
-            })?;
-        let mut categories: Vec<String> = Vec::new();
-        for r in &rubric.rules {
-            if let Some(c) = &r.category {
-                if !categories.contains(c) {
-                    categories.push(c.clone());
-                }
-            }
-        }
         Ok(Engine {
-            inner: Arc::new(Inner {
-                rubric,
-                matcher,
-                exprs,
-                limits,
-                categories,
-            }),
+            inner: Arc::new(CompiledRubric::build(rubric, self.limits, self.automaton)?),
         })
     }
-}
-
-/// Checks the limits that the rubric checker applies to rubric text but that a rubric built in
-/// Rust (or read with larger limits) could exceed: phrase length and match-expression nesting.
-/// A deep expression would otherwise overflow the stack while compiling.
-fn check_exprs(rubric: &Rubric, limits: &Limits) -> Result<(), RubricError> {
-    use crate::RubricErrorKind as K;
-    fn phrase(p: &str, limits: &Limits) -> Result<(), Diagnostic> {
-        let chars = p.chars().count();
-        if chars > limits.max_phrase_chars {
-            return Err(Diagnostic::new(
-                K::PhraseTooLong,
-                format!(
-                    "a phrase of {chars} characters, over the limit of {}",
-                    limits.max_phrase_chars
-                ),
-            ));
-        }
-        Ok(())
-    }
-    fn walk(e: &MatchExpr, depth: usize, limits: &Limits) -> Result<(), Diagnostic> {
-        if depth > limits.max_nesting {
-            return Err(Diagnostic::new(
-                K::TooDeep,
-                format!(
-                    "a match expression is nested more than {} levels deep",
-                    limits.max_nesting
-                ),
-            ));
-        }
-        match e {
-            MatchExpr::Phrase(p) => phrase(p, limits),
-            MatchExpr::List(_) | MatchExpr::Regex(_) => Ok(()),
-            MatchExpr::Near { items, .. } | MatchExpr::Any(items) | MatchExpr::All(items) => {
-                items.iter().try_for_each(|i| walk(i, depth + 1, limits))
-            }
-            MatchExpr::Not(inner) => walk(inner, depth + 1, limits),
-        }
-    }
-    for (name, phrases) in &rubric.lists {
-        for p in phrases {
-            phrase(p, limits)
-                .map_err(|d| RubricError::single(None, d.help(format!("in list `@{name}`"))))?;
-        }
-    }
-    for rule in &rubric.rules {
-        let sides = [&rule.when, &rule.expect];
-        let top = rule
-            .matcher
-            .iter()
-            .chain(sides.into_iter().flatten().map(|s| &s.matcher));
-        let result = top
-            .map(|e| walk(e, 0, limits))
-            .chain(rule.except.iter().map(|e| walk(e, 1, limits)))
-            .collect::<Result<(), _>>();
-        result.map_err(|d| RubricError::single(None, d.in_rule(Some(&rule.id))))?;
-    }
-    Ok(())
 }
 
 impl Engine {
@@ -202,10 +110,16 @@ impl Engine {
         self.inner.matcher.pattern_count()
     }
 
-    /// Approximate heap memory of the compiled matcher, in bytes (the shared segmentation
-    /// dictionary not included).
+    /// Approximate heap memory of the compiled matcher (automaton and regexes), in bytes (the
+    /// shared segmentation dictionary not included).
     pub fn memory_usage(&self) -> usize {
         self.inner.matcher.memory_usage()
+    }
+
+    /// The automaton kind in use (for tests).
+    #[doc(hidden)]
+    pub fn automaton_kind(&self) -> Option<aho_corasick::AhoCorasickKind> {
+        self.inner.matcher.automaton_kind()
     }
 
     /// Scores one transcript. Never fails: size limits are not applied (see [`Engine::try_score`]).
@@ -240,7 +154,7 @@ impl Engine {
     /// Parses one transcript from JSON, checks it and scores it.
     pub fn score_json(&self, json: &str) -> Result<Report, TranscriptError> {
         if json.len() > self.inner.limits.max_transcript_bytes.saturating_mul(2) {
-            return Err(crate::error::TranscriptError::new(
+            return Err(TranscriptError::new(
                 crate::TranscriptErrorKind::TranscriptTooLarge,
                 format!(
                     "the transcript is {} bytes of JSON, over the limit",
@@ -254,69 +168,6 @@ impl Engine {
 
     /// Starts a live session for one conversation.
     pub fn session(&self, meta: SessionMeta) -> Session {
-        Session::new(self.clone(), meta)
-    }
-}
-
-impl Inner {
-    pub(crate) fn check_transcript(&self, t: &Transcript) -> Result<(), TranscriptError> {
-        use crate::TranscriptErrorKind as K;
-        let l = &self.limits;
-        if t.turns.len() > l.max_turns {
-            return Err(TranscriptError::new(
-                K::TooManyTurns,
-                format!(
-                    "the transcript has {} turns, over the limit of {}",
-                    t.turns.len(),
-                    l.max_turns
-                ),
-            )
-            .with_field("turns"));
-        }
-        let mut total = 0usize;
-        for (i, turn) in t.turns.iter().enumerate() {
-            self.check_turn(turn, i)?;
-            total += turn.text.len() + turn.speaker.len();
-        }
-        if total > l.max_transcript_bytes {
-            return Err(TranscriptError::new(
-                K::TranscriptTooLarge,
-                format!(
-                    "the transcript holds {total} bytes of text, over the limit of {}",
-                    l.max_transcript_bytes
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn check_turn(
-        &self,
-        turn: &crate::Turn,
-        index: usize,
-    ) -> Result<(), TranscriptError> {
-        use crate::TranscriptErrorKind as K;
-        let l = &self.limits;
-        if turn.text.len() > l.max_turn_bytes {
-            return Err(TranscriptError::new(
-                K::TurnTooLong,
-                format!(
-                    "the text is {} bytes, over the limit of {}",
-                    turn.text.len(),
-                    l.max_turn_bytes
-                ),
-            )
-            .at_turn(index)
-            .with_field("text"));
-        }
-        if turn.speaker.len() > l.max_turn_bytes {
-            return Err(TranscriptError::new(
-                K::TurnTooLong,
-                "the speaker label is over the turn size limit".to_string(),
-            )
-            .at_turn(index)
-            .with_field("speaker"));
-        }
-        Ok(())
+        Session::new(Arc::clone(&self.inner), meta)
     }
 }

@@ -45,8 +45,12 @@ pub enum RubricErrorKind {
     /// A regex over [`Limits::max_regex_bytes`](crate::Limits::max_regex_bytes) once compiled.
     RegexTooLarge,
     /// A regex or match expression nested deeper than
-    /// [`Limits::max_nesting`](crate::Limits::max_nesting).
+    /// [`Limits::max_nesting`](crate::Limits::max_nesting), or rubric text nested deeper than
+    /// [`Limits::max_source_depth`](crate::Limits::max_source_depth).
     TooDeep,
+    /// The rubric's regexes together are over
+    /// [`Limits::max_regex_total_bytes`](crate::Limits::max_regex_total_bytes) once compiled.
+    RegexBudgetExceeded,
 }
 
 impl RubricErrorKind {
@@ -69,7 +73,34 @@ impl RubricErrorKind {
             RubricErrorKind::PhraseTooLong => "phrase_too_long",
             RubricErrorKind::RegexTooLarge => "regex_too_large",
             RubricErrorKind::TooDeep => "too_deep",
+            RubricErrorKind::RegexBudgetExceeded => "regex_budget_exceeded",
         }
+    }
+
+    /// Every kind, for front ends that list them (error classes, docs).
+    pub const ALL: [RubricErrorKind; 17] = [
+        RubricErrorKind::Io,
+        RubricErrorKind::Syntax,
+        RubricErrorKind::UnknownField,
+        RubricErrorKind::UnknownKind,
+        RubricErrorKind::MissingField,
+        RubricErrorKind::WrongType,
+        RubricErrorKind::InvalidValue,
+        RubricErrorKind::DuplicateId,
+        RubricErrorKind::UndefinedList,
+        RubricErrorKind::BadRegex,
+        RubricErrorKind::RubricTooLarge,
+        RubricErrorKind::TooManyRules,
+        RubricErrorKind::TooManyPhrases,
+        RubricErrorKind::PhraseTooLong,
+        RubricErrorKind::RegexTooLarge,
+        RubricErrorKind::TooDeep,
+        RubricErrorKind::RegexBudgetExceeded,
+    ];
+
+    /// The kind named by [`RubricErrorKind::as_str`].
+    pub fn from_name(name: &str) -> Option<RubricErrorKind> {
+        RubricErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -237,6 +268,9 @@ pub enum TranscriptErrorKind {
     TurnTooLong,
     /// JSON nested deeper than the parser accepts (128 levels), for example in `meta`.
     TooDeep,
+    /// A `meta` object, `id`, `agent` or `channel` over
+    /// [`Limits::max_meta_bytes`](crate::Limits::max_meta_bytes).
+    MetaTooLarge,
 }
 
 impl TranscriptErrorKind {
@@ -251,7 +285,26 @@ impl TranscriptErrorKind {
             TranscriptErrorKind::TooManyTurns => "too_many_turns",
             TranscriptErrorKind::TurnTooLong => "turn_too_long",
             TranscriptErrorKind::TooDeep => "too_deep",
+            TranscriptErrorKind::MetaTooLarge => "meta_too_large",
         }
+    }
+
+    /// Every kind, for front ends that list them (error classes, docs).
+    pub const ALL: [TranscriptErrorKind; 9] = [
+        TranscriptErrorKind::Syntax,
+        TranscriptErrorKind::MissingField,
+        TranscriptErrorKind::WrongType,
+        TranscriptErrorKind::InvalidValue,
+        TranscriptErrorKind::TranscriptTooLarge,
+        TranscriptErrorKind::TooManyTurns,
+        TranscriptErrorKind::TurnTooLong,
+        TranscriptErrorKind::TooDeep,
+        TranscriptErrorKind::MetaTooLarge,
+    ];
+
+    /// The kind named by [`TranscriptErrorKind::as_str`].
+    pub fn from_name(name: &str) -> Option<TranscriptErrorKind> {
+        TranscriptErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 

@@ -42,30 +42,42 @@
 
 #![deny(missing_docs)]
 
+mod builder;
+mod check;
+mod compiled;
 mod engine;
 mod error;
 mod limits;
 mod matcher;
+mod model;
 mod normalize;
+mod options;
+mod pattern;
 mod report;
-mod rubric;
+pub mod rules;
 mod score;
 mod segment;
 mod session;
 mod source;
 mod transcript;
 
+pub use builder::{RubricBuilder, RuleBuilder};
+pub use check::NEAR_MAX_ITEMS;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
 pub use limits::Limits;
-pub use report::{CategoryScore, Finding, Report, Skipped};
-pub use rubric::{
-    ChineseForm, Locale, MatchExpr, Negation, Normalize, Role, Rubric, Rule, RuleKind, Scope,
-    Scoring, Severity, Side, Speakers, Window, Within,
+#[doc(hidden)]
+pub use matcher::AutomatonChoice;
+pub use model::{
+    List, ListRef, MatchExpr, Near, Phrase, RegexItem, Rubric, Rule, Scoring, Side, Speakers,
 };
-pub use session::{Session, SessionMeta, REPEAT_LOOKBACK};
+pub use options::{ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Window, Within};
+pub use pattern::Pattern;
+pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};
+pub use rules::{RuleKind, RuleSpec, REPEAT_LOOKBACK};
+pub use session::Session;
 pub use source::Format;
-pub use transcript::{Transcript, Turn};
+pub use transcript::{SessionMeta, Transcript, Turn};
 
 /// The README's Rust example, run as a doctest.
 #[cfg(doctest)]

@@ -41,8 +41,14 @@ pub struct Limits {
     pub max_phrase_chars: usize,
     /// Largest compiled regex, in bytes. Default 2 MiB. Error: `RegexTooLarge`.
     pub max_regex_bytes: usize,
+    /// Most bytes all of a rubric's regexes may hold together once compiled (each counted with
+    /// its search cache). Default 64 MiB. Error: `RegexBudgetExceeded`.
+    pub max_regex_total_bytes: usize,
     /// Deepest nesting of a regex or a match expression. Default 32. Error: `TooDeep`.
     pub max_nesting: usize,
+    /// Deepest nesting of the rubric text itself (mappings and lists, whatever they hold).
+    /// Default 64. Error: `TooDeep`.
+    pub max_source_depth: usize,
     /// Largest transcript (sum of turn texts and speakers), in bytes. Default 16 MiB.
     /// Error: `TranscriptTooLarge`.
     pub max_transcript_bytes: usize,
@@ -50,6 +56,14 @@ pub struct Limits {
     pub max_turns: usize,
     /// Longest turn text, in bytes. Default 1 MiB. Error: `TurnTooLong`.
     pub max_turn_bytes: usize,
+    /// Largest `meta` object of a transcript, in bytes of JSON, and longest `id`, `agent` or
+    /// `channel`, in bytes. Default 64 KiB. Error: `MetaTooLarge`.
+    pub max_meta_bytes: usize,
+    /// Most steps a `near` expression may take to find its matches in one turn (one step is
+    /// one occurrence looked at from one chain). Default 1,000,000. A turn that needs more is
+    /// not judged by that rule: the report lists the rule under `skipped` with the reason,
+    /// never a silently partial result.
+    pub max_near_steps: usize,
 }
 
 impl Default for Limits {
@@ -60,10 +74,14 @@ impl Default for Limits {
             max_phrases: 200_000,
             max_phrase_chars: 1_000,
             max_regex_bytes: 2 << 20,
+            max_regex_total_bytes: 64 << 20,
             max_nesting: 32,
+            max_source_depth: 64,
             max_transcript_bytes: 16 << 20,
             max_turns: 100_000,
             max_turn_bytes: 1 << 20,
+            max_meta_bytes: 64 << 10,
+            max_near_steps: 1_000_000,
         }
     }
 }

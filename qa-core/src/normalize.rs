@@ -7,7 +7,7 @@
 //! matched character's source to the last one's, so evidence covers the original 繁體 or
 //! full-width characters and any noise skipped inside the match.
 
-use crate::rubric::{ChineseForm, Normalize};
+use crate::options::{ChineseForm, Normalize};
 
 /// Applies one rubric's normalization.
 #[derive(Debug, Clone)]

@@ -1,13 +1,57 @@
 //! Reports: what scoring a transcript produces (spec §3), serializable to the spec's JSON.
+//!
+//! A finding's evidence has one [`Span`] with its range in every unit a host may index text
+//! by; which unit goes into the JSON `start`/`end` is chosen when the report is serialized
+//! ([`Report::in_units`]): code points for JSON, the CLI and Python, UTF-16 code units for
+//! JavaScript. A finished report is never rewritten.
+
+use std::ops::Range;
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::rubric::{RuleKind, Severity};
+use crate::options::Severity;
+use crate::rules::RuleKind;
+
+/// The unit of the `start`/`end` offsets in a serialized report.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Units {
+    /// Unicode code points (JSON, the CLI, Python). The default.
+    #[default]
+    Chars,
+    /// UTF-16 code units (JavaScript strings).
+    Utf16,
+    /// UTF-8 bytes (Rust string slices).
+    Bytes,
+}
+
+/// Where a finding's evidence is in its turn's original text, in every unit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Span {
+    /// UTF-8 byte range (`&text[bytes]` is the evidence).
+    pub bytes: Range<usize>,
+    /// Unicode code point range.
+    pub chars: Range<usize>,
+    /// UTF-16 code unit range.
+    pub utf16: Range<usize>,
+}
+
+impl Span {
+    /// The range in `units`.
+    pub fn range(&self, units: Units) -> Range<usize> {
+        match units {
+            Units::Chars => self.chars.clone(),
+            Units::Utf16 => self.utf16.clone(),
+            Units::Bytes => self.bytes.clone(),
+        }
+    }
+}
 
 /// The result of scoring one transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Report {
     /// The transcript's `id`.
     pub id: Option<String>,
@@ -48,7 +92,7 @@ pub struct CategoryScore {
 }
 
 /// One thing a rule found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Finding {
     /// The rule's id.
     pub rule: String,
@@ -76,13 +120,9 @@ pub struct Finding {
     pub text: Option<String>,
     /// The rule's message.
     pub message: Option<String>,
-    /// Byte range of the evidence in the turn's original UTF-8 text (Rust only; not serialized).
+    /// Where the evidence is, in every unit (`start`/`end` are its code points).
     #[serde(skip)]
-    pub bytes: Option<std::ops::Range<usize>>,
-    /// The evidence range in UTF-16 code units (what JavaScript strings index by; not
-    /// serialized). [`Report::to_utf16_offsets`] puts it in `start`/`end`.
-    #[serde(skip)]
-    pub utf16: Option<std::ops::Range<usize>>,
+    pub span: Option<Span>,
 }
 
 /// A rule that did not run on a transcript.
@@ -94,19 +134,8 @@ pub struct Skipped {
     pub reason: String,
 }
 
-impl Finding {
-    /// Rewrites `start`/`end` from code points to UTF-16 code units (for JavaScript hosts).
-    pub fn to_utf16_offsets(&mut self) {
-        if let Some(r) = &self.utf16 {
-            self.start = Some(r.start);
-            self.end = Some(r.end);
-        }
-    }
-}
-
 impl Report {
-    /// Rewrites every finding's `start`/`end` from code points to UTF-16 code units of the turn
-    /// texts (what the Node binding reports).
+    /// The report, serializable with `start`/`end` in `units`.
     ///
     /// ```
     /// let engine = qa_core::Engine::new(qa_core::Rubric::from_yaml(
@@ -116,17 +145,95 @@ impl Report {
     ///     turns: vec![qa_core::Turn::new("agent", "😀您好")],
     ///     ..Default::default()
     /// };
-    /// let mut report = engine.score(&t);
+    /// let report = engine.score(&t);
     /// assert_eq!(report.findings[0].start, Some(1)); // code points
-    /// report.to_utf16_offsets();
-    /// assert_eq!((report.findings[0].start, report.findings[0].end), (Some(2), Some(4)));
+    /// let js = serde_json::to_value(report.in_units(qa_core::Units::Utf16)).unwrap();
+    /// assert_eq!((&js["findings"][0]["start"], &js["findings"][0]["end"]), (&2.into(), &4.into()));
     /// ```
-    pub fn to_utf16_offsets(&mut self) {
-        self.findings.iter_mut().for_each(Finding::to_utf16_offsets);
+    pub fn in_units(&self, units: Units) -> InUnits<'_, Report> {
+        InUnits { value: self, units }
     }
 
-    /// The report as a JSON value, exactly as the CLI writes it.
+    /// The report as a JSON value, exactly as the CLI writes it (code points).
     pub fn to_json_value(&self) -> Value {
         serde_json::to_value(self).expect("a report always serializes")
+    }
+}
+
+impl Finding {
+    /// The finding, serializable with `start`/`end` in `units`.
+    pub fn in_units(&self, units: Units) -> InUnits<'_, Finding> {
+        InUnits { value: self, units }
+    }
+}
+
+/// A report or finding to serialize with offsets in chosen [`Units`].
+#[derive(Debug, Clone, Copy)]
+pub struct InUnits<'a, T> {
+    value: &'a T,
+    units: Units,
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.in_units(Units::Chars).serialize(s)
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.in_units(Units::Chars).serialize(s)
+    }
+}
+
+impl Serialize for InUnits<'_, Report> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.value;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &r.id)?;
+        m.serialize_entry("agent", &r.agent)?;
+        m.serialize_entry("channel", &r.channel)?;
+        if let Some(meta) = &r.meta {
+            m.serialize_entry("meta", meta)?;
+        }
+        m.serialize_entry("rubric", &r.rubric)?;
+        m.serialize_entry("version", &r.version)?;
+        m.serialize_entry("score", &r.score)?;
+        m.serialize_entry("base", &r.base)?;
+        m.serialize_entry("passed", &r.passed)?;
+        m.serialize_entry("fatal", &r.fatal)?;
+        m.serialize_entry("categories", &r.categories)?;
+        let findings: Vec<_> = r.findings.iter().map(|f| f.in_units(self.units)).collect();
+        m.serialize_entry("findings", &findings)?;
+        m.serialize_entry("skipped", &r.skipped)?;
+        m.end()
+    }
+}
+
+impl Serialize for InUnits<'_, Finding> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.value;
+        let (start, end) = match (&f.span, self.units) {
+            (Some(span), units) if units != Units::Chars => {
+                let r = span.range(units);
+                (Some(r.start), Some(r.end))
+            }
+            _ => (f.start, f.end),
+        };
+        let mut m = s.serialize_map(Some(13))?;
+        m.serialize_entry("rule", &f.rule)?;
+        m.serialize_entry("name", &f.name)?;
+        m.serialize_entry("kind", &f.kind)?;
+        m.serialize_entry("category", &f.category)?;
+        m.serialize_entry("severity", &f.severity)?;
+        m.serialize_entry("deduct", &f.deduct)?;
+        m.serialize_entry("fatal", &f.fatal)?;
+        m.serialize_entry("alert", &f.alert)?;
+        m.serialize_entry("turn", &f.turn)?;
+        m.serialize_entry("start", &start)?;
+        m.serialize_entry("end", &end)?;
+        m.serialize_entry("text", &f.text)?;
+        m.serialize_entry("message", &f.message)?;
+        m.end()
     }
 }

@@ -7,9 +7,9 @@
 
 use indexmap::IndexMap;
 
-use crate::engine::Inner;
+use crate::compiled::CompiledRubric;
 use crate::report::{CategoryScore, Finding, Report, Skipped};
-use crate::session::SessionMeta;
+use crate::transcript::SessionMeta;
 
 /// Rounds away binary floating-point noise (0.1 + 0.2) without hiding real fractions.
 fn tidy(x: f64) -> f64 {
@@ -22,7 +22,7 @@ fn tidy(x: f64) -> f64 {
 }
 
 pub(crate) fn assemble(
-    inner: &Inner,
+    inner: &CompiledRubric,
     meta: SessionMeta,
     mut findings: Vec<(usize, Finding)>,
     met: &[bool],
@@ -42,12 +42,12 @@ pub(crate) fn assemble(
     let mut deducted = 0.0;
     for (r, f) in &mut findings {
         let rule = &rules[*r];
-        let d = rule.deduct.min((rule.cap() - taken[*r]).max(0.0));
+        let d = rule.deduct().min((rule.cap() - taken[*r]).max(0.0));
         taken[*r] += d;
         f.deduct = tidy(d);
         deducted += d;
-        fatal |= rule.fatal;
-        if let Some(c) = &rule.category {
+        fatal |= rule.fatal();
+        if let Some(c) = rule.category() {
             if let Some(cs) = categories.get_mut(c) {
                 cs.deducted += d;
             }
@@ -55,11 +55,11 @@ pub(crate) fn assemble(
     }
     let mut bonus = 0.0;
     for (rule, &is_met) in rules.iter().zip(met) {
-        if is_met && rule.bonus > 0.0 {
-            bonus += rule.bonus;
-            if let Some(c) = &rule.category {
+        if is_met && rule.bonus() > 0.0 {
+            bonus += rule.bonus();
+            if let Some(c) = rule.category() {
                 if let Some(cs) = categories.get_mut(c) {
-                    cs.bonus += rule.bonus;
+                    cs.bonus += rule.bonus();
                 }
             }
         }
@@ -69,7 +69,7 @@ pub(crate) fn assemble(
         cs.bonus = tidy(cs.bonus);
     }
     let scoring = &inner.rubric.scoring;
-    let max = scoring.max.unwrap_or(scoring.base);
+    let max = scoring.max();
     let score = if fatal {
         0.0
     } else {

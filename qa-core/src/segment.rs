@@ -16,9 +16,11 @@ pub(crate) fn is_cjk(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// Whether `c` belongs to a word (letters, digits, ideographs).
+/// Whether `c` belongs to a word: a letter or a digit (ideographs are letters), as the spec's
+/// `word` option says. This is the one definition the engine uses (word boundaries, `repeat`'s
+/// words, English negation words).
 pub(crate) fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_alphanumeric()
 }
 
 /// Byte offsets of the word boundaries of `text` between two CJK characters, sorted.

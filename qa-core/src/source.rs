@@ -8,9 +8,31 @@
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
 
 use crate::error::{Diagnostic, RubricErrorKind};
+use crate::limits::Limits;
 
 /// A 1-based (line, column) position; column in characters.
 pub(crate) type Pos = Option<(usize, usize)>;
+
+/// A position kept in the rubric model. It is where an item was written, not what it means,
+/// so it never makes two rubrics unequal.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Place(pub Pos);
+
+impl PartialEq for Place {
+    fn eq(&self, _: &Place) -> bool {
+        true
+    }
+}
+
+/// The file a rubric was read from; like [`Place`], not part of equality.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileName(pub Option<String>);
+
+impl PartialEq for FileName {
+    fn eq(&self, _: &FileName) -> bool {
+        true
+    }
+}
 
 /// One value of the rubric source.
 #[derive(Debug, Clone)]
@@ -77,9 +99,53 @@ impl Format {
     }
 }
 
-pub(crate) fn parse(text: &str, format: Format) -> Result<Node, Diagnostic> {
+/// Opens a rubric file once and reads at most `limits.max_rubric_bytes` (plus one byte, to
+/// tell a file at the limit from one over it): its reported size is never trusted, so a FIFO, a
+/// device or a file that grows is read only that far.
+pub(crate) fn read_file(path: &std::path::Path, limits: &Limits) -> Result<(String, Format), Diagnostic> {
+    use std::io::Read;
+    let io_err = |msg: String| Diagnostic::new(RubricErrorKind::Io, msg);
+    let format = Format::from_path(path).ok_or_else(|| {
+        io_err("unknown rubric format: the file name must end in .yaml, .yml, .json or .toml".into())
+    })?;
+    let file = std::fs::File::open(path).map_err(|e| io_err(format!("cannot read: {e}")))?;
+    let cap = limits.max_rubric_bytes as u64;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large(None, limits));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| io_err(format!("cannot read: the file is not UTF-8 text ({e})")))?;
+    Ok((text, format))
+}
+
+fn too_large(len: Option<usize>, limits: &Limits) -> Diagnostic {
+    let size = match len {
+        Some(n) => format!("{n} bytes"),
+        None => "more bytes".to_string(),
+    };
+    Diagnostic::new(
+        RubricErrorKind::RubricTooLarge,
+        format!(
+            "the rubric is {size}, over the limit of {} bytes",
+            limits.max_rubric_bytes
+        ),
+    )
+    .help("split it, or raise `Limits::max_rubric_bytes`")
+}
+
+/// Parses rubric text (a leading UTF-8 byte order mark is ignored, in every format).
+pub(crate) fn parse(text: &str, format: Format, limits: &Limits) -> Result<Node, Diagnostic> {
+    if text.len() > limits.max_rubric_bytes {
+        return Err(too_large(Some(text.len()), limits));
+    }
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let depth = limits.max_source_depth;
     match format {
-        Format::Yaml => parse_yaml(text),
+        Format::Yaml => parse_yaml(text, depth),
         Format::Json => {
             if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 let msg = e.to_string();
@@ -90,17 +156,58 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Node, Diagnostic> {
                 )
                 .at(Some((e.line(), e.column()))));
             }
-            parse_yaml(text)
+            parse_yaml(text, depth)
         }
-        Format::Toml => parse_toml(text),
+        Format::Toml => parse_toml(text, depth),
     }
+}
+
+/// A JSON value as a rubric source tree (no positions). Nesting is held to the same limit.
+pub(crate) fn from_json_value(v: &serde_json::Value, limits: &Limits) -> Result<Node, Diagnostic> {
+    fn walk(v: &serde_json::Value, depth: usize, max: usize) -> Result<Node, Diagnostic> {
+        use serde_json::Value as J;
+        if depth > max {
+            return Err(too_deep(None, max));
+        }
+        let value = match v {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(items) => Value::Seq(
+                items
+                    .iter()
+                    .map(|i| walk(i, depth + 1, max))
+                    .collect::<Result<_, _>>()?,
+            ),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), None, walk(v, depth + 1, max)?)))
+                    .collect::<Result<_, Diagnostic>>()?,
+            ),
+        };
+        Ok(Node { pos: None, value })
+    }
+    walk(v, 0, limits.max_source_depth)
+}
+
+fn too_deep(pos: Pos, max: usize) -> Diagnostic {
+    Diagnostic::new(
+        RubricErrorKind::TooDeep,
+        format!("the rubric is nested more than {max} levels deep"),
+    )
+    .at(pos)
+    .help("raise `Limits::max_source_depth` if the nesting is meant")
 }
 
 fn syntax(msg: String, pos: Pos) -> Diagnostic {
     Diagnostic::new(RubricErrorKind::Syntax, msg).at(pos)
 }
 
-fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
+fn parse_yaml(text: &str, max_depth: usize) -> Result<Node, Diagnostic> {
     let mut loader = YamlLoader::<MarkedYaml<'_>>::default();
     // an alias is refused, not expanded: with no budget for expansion, the loader stops at the
     // first one (so no billion laughs, and no copies that the rubric checker cannot place)
@@ -120,7 +227,7 @@ fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
             pos: Some((1, 1)),
             value: Value::Null,
         }),
-        1 => from_yaml(&docs[0], 0),
+        1 => from_yaml(&docs[0], 0, max_depth),
         _ => Err(syntax(
             "a rubric file holds one YAML document, found several".into(),
             Some((docs[1].span.start.line(), docs[1].span.start.col() + 1)),
@@ -128,26 +235,20 @@ fn parse_yaml(text: &str) -> Result<Node, Diagnostic> {
     }
 }
 
-const MAX_SOURCE_DEPTH: usize = 64;
-
 const ALIASES_REFUSED: &str =
     "YAML aliases (*name) are not supported in rubrics; use `lists` and \"@name\"";
 
-fn from_yaml(y: &MarkedYaml<'_>, depth: usize) -> Result<Node, Diagnostic> {
+fn from_yaml(y: &MarkedYaml<'_>, depth: usize, max: usize) -> Result<Node, Diagnostic> {
     let pos = Some((y.span.start.line(), y.span.start.col() + 1));
-    if depth > MAX_SOURCE_DEPTH {
-        return Err(Diagnostic::new(
-            RubricErrorKind::TooDeep,
-            format!("the rubric is nested more than {MAX_SOURCE_DEPTH} levels deep"),
-        )
-        .at(pos));
+    if depth > max {
+        return Err(too_deep(pos, max));
     }
     let value = match &y.data {
         YamlData::Value(s) => scalar(s),
         YamlData::Sequence(items) => Value::Seq(
             items
                 .iter()
-                .map(|i| from_yaml(i, depth + 1))
+                .map(|i| from_yaml(i, depth + 1, max))
                 .collect::<Result<_, _>>()?,
         ),
         YamlData::Mapping(map) => {
@@ -162,11 +263,11 @@ fn from_yaml(y: &MarkedYaml<'_>, depth: usize) -> Result<Node, Diagnostic> {
                     YamlData::Value(Scalar::FloatingPoint(f)) => f.to_string(),
                     _ => return Err(syntax("mapping keys must be plain strings".into(), kpos)),
                 };
-                entries.push((key, kpos, from_yaml(v, depth + 1)?));
+                entries.push((key, kpos, from_yaml(v, depth + 1, max)?));
             }
             Value::Map(entries)
         }
-        YamlData::Tagged(_, inner) => return from_yaml(inner, depth),
+        YamlData::Tagged(_, inner) => return from_yaml(inner, depth, max),
         YamlData::Alias(_) => return Err(syntax(ALIASES_REFUSED.into(), pos)),
         YamlData::BadValue | YamlData::Representation(..) => {
             return Err(syntax("a value that cannot be read".into(), pos))
@@ -185,7 +286,7 @@ fn scalar(s: &Scalar<'_>) -> Value {
     }
 }
 
-fn parse_toml(text: &str) -> Result<Node, Diagnostic> {
+fn parse_toml(text: &str, max: usize) -> Result<Node, Diagnostic> {
     let lines = LineIndex::new(text);
     let table = toml::de::DeTable::parse(text).map_err(|e| {
         syntax(
@@ -196,7 +297,7 @@ fn parse_toml(text: &str) -> Result<Node, Diagnostic> {
     let span = table.span();
     Ok(Node {
         pos: lines.pos(span.start),
-        value: toml_table(table.get_ref(), &lines, 0)?,
+        value: toml_table(table.get_ref(), &lines, 0, max)?,
     })
 }
 
@@ -214,6 +315,7 @@ fn toml_table(
     t: &toml::de::DeTable<'_>,
     lines: &LineIndex,
     depth: usize,
+    max: usize,
 ) -> Result<Value, Diagnostic> {
     let mut entries = Vec::with_capacity(t.len());
     for (k, v) in t.iter() {
@@ -221,7 +323,7 @@ fn toml_table(
         entries.push((
             k.get_ref().to_string(),
             kpos,
-            toml_node(v, lines, depth + 1)?,
+            toml_node(v, lines, depth + 1, max)?,
         ));
     }
     Ok(Value::Map(entries))
@@ -231,15 +333,12 @@ fn toml_node(
     v: &toml::Spanned<toml::de::DeValue<'_>>,
     lines: &LineIndex,
     depth: usize,
+    max: usize,
 ) -> Result<Node, Diagnostic> {
     use toml::de::DeValue;
     let pos = lines.pos(v.span().start);
-    if depth > MAX_SOURCE_DEPTH {
-        return Err(Diagnostic::new(
-            RubricErrorKind::TooDeep,
-            format!("the rubric is nested more than {MAX_SOURCE_DEPTH} levels deep"),
-        )
-        .at(pos));
+    if depth > max {
+        return Err(too_deep(pos, max));
     }
     let value = match v.get_ref() {
         DeValue::String(s) => Value::Str(s.to_string()),
@@ -256,10 +355,10 @@ fn toml_node(
         DeValue::Array(items) => Value::Seq(
             items
                 .iter()
-                .map(|i| toml_node(i, lines, depth + 1))
+                .map(|i| toml_node(i, lines, depth + 1, max))
                 .collect::<Result<_, _>>()?,
         ),
-        DeValue::Table(t) => toml_table(t, lines, depth)?,
+        DeValue::Table(t) => toml_table(t, lines, depth, max)?,
     };
     Ok(Node { pos, value })
 }

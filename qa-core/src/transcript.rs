@@ -163,20 +163,12 @@ impl Transcript {
                 .with_field("turns"))
             }
         };
-        let id = optional_label(&mut obj, "id")?;
-        let agent = optional_label(&mut obj, "agent")?;
-        let channel = optional_label(&mut obj, "channel")?;
-        let meta = match obj.remove("meta") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(m),
-            Some(other) => {
-                return Err(TranscriptError::new(
-                    TranscriptErrorKind::WrongType,
-                    format!("`meta` must be an object, found {}", type_name(&other)),
-                )
-                .with_field("meta"))
-            }
-        };
+        let SessionMeta {
+            id,
+            agent,
+            channel,
+            meta,
+        } = SessionMeta::from_object(obj)?;
         Ok(Transcript {
             id,
             agent,
@@ -192,6 +184,154 @@ impl Transcript {
             .iter()
             .any(|t| t.start.is_some() || t.end.is_some())
     }
+}
+
+/// What a session echoes into its report (a transcript's `id`, `agent`, `channel`, `meta`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionMeta {
+    /// Conversation id.
+    pub id: Option<String>,
+    /// Agent id.
+    pub agent: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Free-form metadata.
+    pub meta: Option<Map<String, Value>>,
+}
+
+impl SessionMeta {
+    /// The meta fields of a transcript.
+    pub fn of(t: &Transcript) -> SessionMeta {
+        SessionMeta {
+            id: t.id.clone(),
+            agent: t.agent.clone(),
+            channel: t.channel.clone(),
+            meta: t.meta.clone(),
+        }
+    }
+
+    /// Meta with just an id.
+    pub fn with_id(id: impl Into<String>) -> SessionMeta {
+        SessionMeta {
+            id: Some(id.into()),
+            ..SessionMeta::default()
+        }
+    }
+
+    /// Reads `id`, `agent`, `channel` and `meta` from a JSON object, checked as a transcript's
+    /// are (other keys are ignored): what every front end uses to start a session.
+    ///
+    /// ```
+    /// let v = serde_json::json!({"id": 7, "agent": "A1", "meta": {"vip": true}});
+    /// let m = qa_core::SessionMeta::from_value(&v).unwrap();
+    /// assert_eq!(m.id.as_deref(), Some("7"));
+    /// let bad = serde_json::json!({"channel": ["chat"]});
+    /// assert_eq!(qa_core::SessionMeta::from_value(&bad).unwrap_err().field(), Some("channel"));
+    /// ```
+    pub fn from_value(value: &Value) -> Result<SessionMeta, TranscriptError> {
+        match value {
+            Value::Null => Ok(SessionMeta::default()),
+            Value::Object(obj) => {
+                let mut picked = Map::new();
+                for key in ["id", "agent", "channel", "meta"] {
+                    if let Some(v) = obj.get(key) {
+                        picked.insert(key.to_string(), v.clone());
+                    }
+                }
+                SessionMeta::from_object(picked)
+            }
+            other => Err(TranscriptError::new(
+                TranscriptErrorKind::WrongType,
+                format!("session meta must be an object, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn from_object(mut obj: Map<String, Value>) -> Result<SessionMeta, TranscriptError> {
+        let id = optional_label(&mut obj, "id")?;
+        let agent = optional_label(&mut obj, "agent")?;
+        let channel = optional_label(&mut obj, "channel")?;
+        let meta = match obj.remove("meta") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(other) => {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::WrongType,
+                    format!("`meta` must be an object, found {}", type_name(&other)),
+                )
+                .with_field("meta"))
+            }
+        };
+        Ok(SessionMeta {
+            id,
+            agent,
+            channel,
+            meta,
+        })
+    }
+}
+
+/// Checks `id`, `agent`, `channel` and `meta` against
+/// [`Limits::max_meta_bytes`](crate::Limits::max_meta_bytes).
+pub(crate) fn check_meta(
+    labels: [&Option<String>; 3],
+    meta: Option<&Map<String, Value>>,
+    limits: &crate::Limits,
+) -> Result<(), TranscriptError> {
+    {
+        let max = limits.max_meta_bytes;
+        for (field, v) in ["id", "agent", "channel"].into_iter().zip(labels) {
+            if let Some(v) = v.as_deref().filter(|v| v.len() > max) {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::MetaTooLarge,
+                    format!("`{field}` is {} bytes, over the limit of {max}", v.len()),
+                )
+                .with_field(field));
+            }
+        }
+        if let Some(meta) = meta {
+            let mut size: usize = 2 + meta.keys().map(|k| k.len() + 4).sum::<usize>();
+            for v in meta.values() {
+                size = size.saturating_add(json_size(v, max));
+                if size > max {
+                    break;
+                }
+            }
+            if size > max {
+                return Err(TranscriptError::new(
+                    TranscriptErrorKind::MetaTooLarge,
+                    format!("`meta` is over the limit of {max} bytes"),
+                )
+                .with_field("meta"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// About the size of a value written as JSON, counting no further than `cap`.
+fn json_size(v: &Value, cap: usize) -> usize {
+    let mut stack = vec![v];
+    let mut n = 0usize;
+    while let Some(v) = stack.pop() {
+        n += match v {
+            Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+            Value::String(s) => s.len() + 2,
+            Value::Array(a) => {
+                stack.extend(a);
+                2 + a.len()
+            }
+            Value::Object(o) => {
+                n += o.keys().map(|k| k.len() + 4).sum::<usize>();
+                stack.extend(o.values());
+                2
+            }
+        };
+        if n > cap {
+            break;
+        }
+    }
+    n
 }
 
 pub(crate) fn type_name(v: &Value) -> &'static str {

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use qa_core::{
-    Engine, Format, Limits, MatchExpr, Rubric, RubricError, RubricErrorKind, SessionMeta,
+    Engine, Format, Limits, Rubric, RubricBuilder, RubricError, RubricErrorKind, RuleBuilder,
+    RuleKind, SessionMeta,
     Transcript, TranscriptError, TranscriptErrorKind, Turn,
 };
 
@@ -143,11 +144,11 @@ fn phrases() {
         rubric_kind(build(over, &limits)),
         RubricErrorKind::TooManyPhrases
     );
-    // built in Rust: distinct phrases over the limit
-    let mut rubric = Rubric::from_yaml(ok).unwrap();
-    rubric.rules[0].matcher = Some(MatchExpr::Any(
-        (0..6).map(|i| MatchExpr::Phrase(format!("p{i}"))).collect(),
-    ));
+    // read with larger limits: the engine holds it to its own (distinct phrases over the limit)
+    let rubric = Rubric::from_yaml(
+        "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [p0, p1, p2, p3, p4, p5]}\n",
+    )
+    .unwrap();
     assert_eq!(
         rubric_kind(Engine::builder().limits(limits).build(rubric)),
         RubricErrorKind::TooManyPhrases
@@ -171,17 +172,21 @@ fn phrase_length() {
             "{text}"
         );
     }
-    // built in Rust, in a rule and in a list
-    let mut rubric = Rubric::from_yaml(ok).unwrap();
-    rubric.rules[0].matcher = Some(MatchExpr::Phrase("abcde".into()));
+    // read with larger limits, in a rule and in a list: the engine's error names the place
+    let rubric =
+        Rubric::from_yaml("rubric: r\nrules:\n  - {id: a, kind: forbid, match: [abcde]}\n").unwrap();
     let err = Engine::builder()
         .limits(limits.clone())
         .build(rubric)
         .unwrap_err();
     assert_eq!(err.kind(), RubricErrorKind::PhraseTooLong);
-    assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
-    let mut rubric = Rubric::from_yaml(ok).unwrap();
-    rubric.lists.insert("l".into(), vec!["abcdef".into()]);
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.rule.as_deref(), Some("a"));
+    assert_eq!((d.line, d.column), (Some(3), Some(35)));
+    let rubric = Rubric::from_yaml(
+        "rubric: r\nlists: {l: [abcdef]}\nrules:\n  - {id: a, kind: forbid, match: [x]}\n",
+    )
+    .unwrap();
     assert_eq!(
         rubric_kind(Engine::builder().limits(limits).build(rubric)),
         RubricErrorKind::PhraseTooLong
@@ -220,9 +225,8 @@ fn regex_compiled_size() {
         rubric_kind(build(&regex(r"\w{200}"), &limits)),
         RubricErrorKind::RegexTooLarge
     );
-    // built in Rust
-    let mut rubric = Rubric::from_yaml(&regex("x")).unwrap();
-    rubric.rules[0].matcher = Some(MatchExpr::Regex(r"\w{200}".into()));
+    // read with the default limits, held to the engine's smaller one
+    let rubric = Rubric::from_yaml(&regex(r"\w{20}")).unwrap();
     assert_eq!(
         rubric_kind(Engine::builder().limits(limits).build(rubric)),
         RubricErrorKind::RegexTooLarge
@@ -284,24 +288,39 @@ fn nesting_of_match_expressions() {
         rubric_kind(build(&nested(5), &limits)),
         RubricErrorKind::TooDeep
     );
-    // built in Rust: checked before compiling, whose recursion could overflow the stack
-    fn not_chain(depth: usize) -> MatchExpr {
-        let mut e = MatchExpr::Phrase("x".into());
+    // read with larger limits (built in Rust): the engine checks before compiling, whose
+    // recursion could overflow the stack
+    fn not_chain(depth: usize) -> serde_json::Value {
+        let mut e = serde_json::json!("x");
         for _ in 0..depth {
-            e = MatchExpr::Not(Box::new(e));
+            e = serde_json::json!({ "not": e });
         }
-        MatchExpr::All(vec![MatchExpr::Phrase("y".into()), e])
+        serde_json::json!({"all": ["y", e]})
     }
-    let base = Rubric::from_yaml(&nested(1)).unwrap();
-    for depth in [40, 1_000] {
-        let mut rubric = base.clone();
-        rubric.rules[0].matcher = Some(not_chain(depth));
+    let lax = Limits {
+        max_nesting: 2_000,
+        max_source_depth: 5_000,
+        ..Limits::default()
+    };
+    for depth in [40, 300] {
+        let rubric = RubricBuilder::new("r")
+            .rule(RuleBuilder::new("a", RuleKind::Forbid).field("match", not_chain(depth)))
+            .limits(lax.clone())
+            .build()
+            .unwrap();
         let err = Engine::new(rubric).unwrap_err();
         assert_eq!(err.kind(), RubricErrorKind::TooDeep, "depth {depth}");
         assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("a"));
     }
-    let mut rubric = base.clone();
-    rubric.rules[0].except = vec![not_chain(40)];
+    let rubric = RubricBuilder::new("r")
+        .rule(
+            RuleBuilder::new("a", RuleKind::Forbid)
+                .matching(["x"])
+                .field("except", [not_chain(40)]),
+        )
+        .limits(lax)
+        .build()
+        .unwrap();
     assert_eq!(rubric_kind(Engine::new(rubric)), RubricErrorKind::TooDeep);
 }
 

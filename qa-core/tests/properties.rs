@@ -114,9 +114,10 @@ fn check_report(t: &Transcript, report: &Report) {
             let text = &t.turns[turn].text;
             let slice: String = text.chars().skip(s).take(e - s).collect();
             assert_eq!(Some(&slice), f.text.as_ref(), "rule {} turn {turn}", f.rule);
-            let bytes = f.bytes.clone().expect("byte range");
-            assert_eq!(&text[bytes], slice);
-            let u = f.utf16.clone().expect("utf16 range");
+            let span = f.span.clone().expect("a span");
+            assert_eq!(span.chars, s..e);
+            assert_eq!(&text[span.bytes], slice);
+            let u = span.utf16;
             let units: Vec<u16> = text.encode_utf16().collect();
             assert_eq!(String::from_utf16(&units[u]).unwrap(), slice);
         }
@@ -192,7 +193,7 @@ fn rubrics_round_trip_through_json() {
     }
     for r in rubrics {
         let back = Rubric::from_json(&r.to_json())
-            .unwrap_or_else(|e| panic!("{}: {e}\n{}", r.name, r.to_json()));
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", r.name(), r.to_json()));
         assert_eq!(back, r);
     }
 }
@@ -228,7 +229,7 @@ fn check_report_loose(t: &Transcript, r: &Report) {
     for f in &r.findings {
         if let (Some(turn), Some(s), Some(e)) = (f.turn, f.start, f.end) {
             let text = &t.turns[turn].text;
-            let bytes = f.bytes.clone().expect("byte range");
+            let bytes = f.span.clone().expect("a span").bytes;
             assert_eq!(Some(&text[bytes.clone()]), f.text.as_deref());
             let seen = per_turn.entry(turn).or_insert(0);
             *seen += 1;

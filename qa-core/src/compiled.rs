@@ -1,0 +1,226 @@
+//! A rubric compiled for scoring: what an [`Engine`](crate::Engine) shares with its sessions.
+//!
+//! Building one checks the rubric once more against the engine's own [`Limits`] (a rubric read
+//! with larger limits is held to the engine's), with every error at its place in the source;
+//! then every rule's expressions go into the one matcher and every rule into its kind's
+//! compiled vector.
+
+use crate::error::{Diagnostic, RubricError, RubricErrorKind as K, TranscriptError};
+use crate::limits::Limits;
+use crate::matcher::{AutomatonChoice, MatchCompiler, Matcher};
+use crate::model::{MatchExpr, Rubric};
+use crate::pattern;
+use crate::rules::CompiledRules;
+use crate::transcript::{Transcript, Turn};
+
+/// The immutable data of an engine.
+#[derive(Debug)]
+pub(crate) struct CompiledRubric {
+    pub rubric: Rubric,
+    pub matcher: Matcher,
+    pub rules: CompiledRules,
+    pub limits: Limits,
+    /// Every category named by a rule, in rubric order.
+    pub categories: Vec<String>,
+}
+
+impl CompiledRubric {
+    pub fn build(
+        rubric: Rubric,
+        limits: Limits,
+        automaton: AutomatonChoice,
+    ) -> Result<CompiledRubric, RubricError> {
+        let file = rubric.file.0.clone();
+        let fail = |d: Diagnostic| RubricError::single(file.clone(), d);
+        if rubric.rules.len() > limits.max_rules {
+            return Err(fail(
+                Diagnostic::new(
+                    K::TooManyRules,
+                    format!(
+                        "the rubric has {} rules, over the limit of {}",
+                        rubric.rules.len(),
+                        limits.max_rules
+                    ),
+                )
+                .at(rubric.pos.0),
+            ));
+        }
+        check_limits(&rubric, &limits).map_err(fail)?;
+        let mut mc = MatchCompiler::new(&rubric);
+        let (rules, gates) = CompiledRules::compile(&rubric.rules, &mut mc);
+        let matcher = mc
+            .finish(&gates, rubric.locale, &limits, automaton)
+            .map_err(|d| fail(d.at(rubric.pos.0)))?;
+        let mut categories: Vec<String> = Vec::new();
+        for r in &rubric.rules {
+            if let Some(c) = r.category() {
+                if !categories.iter().any(|x| x == c) {
+                    categories.push(c.to_string());
+                }
+            }
+        }
+        Ok(CompiledRubric {
+            rubric,
+            matcher,
+            rules,
+            limits,
+            categories,
+        })
+    }
+
+    pub(crate) fn check_transcript(&self, t: &Transcript) -> Result<(), TranscriptError> {
+        use crate::TranscriptErrorKind as TK;
+        let l = &self.limits;
+        if t.turns.len() > l.max_turns {
+            return Err(TranscriptError::new(
+                TK::TooManyTurns,
+                format!(
+                    "the transcript has {} turns, over the limit of {}",
+                    t.turns.len(),
+                    l.max_turns
+                ),
+            )
+            .with_field("turns"));
+        }
+        crate::transcript::check_meta([&t.id, &t.agent, &t.channel], t.meta.as_ref(), l)?;
+        let mut total = 0usize;
+        for (i, turn) in t.turns.iter().enumerate() {
+            self.check_turn(turn, i)?;
+            total += turn.text.len() + turn.speaker.len();
+        }
+        if total > l.max_transcript_bytes {
+            return Err(TranscriptError::new(
+                TK::TranscriptTooLarge,
+                format!(
+                    "the transcript holds {total} bytes of text, over the limit of {}",
+                    l.max_transcript_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_turn(&self, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
+        use crate::TranscriptErrorKind as TK;
+        let l = &self.limits;
+        if turn.text.len() > l.max_turn_bytes {
+            return Err(TranscriptError::new(
+                TK::TurnTooLong,
+                format!(
+                    "the text is {} bytes, over the limit of {}",
+                    turn.text.len(),
+                    l.max_turn_bytes
+                ),
+            )
+            .at_turn(index)
+            .with_field("text"));
+        }
+        if turn.speaker.len() > l.max_turn_bytes {
+            return Err(TranscriptError::new(
+                TK::TurnTooLong,
+                "the speaker label is over the turn size limit".to_string(),
+            )
+            .at_turn(index)
+            .with_field("speaker"));
+        }
+        Ok(())
+    }
+}
+
+/// The limits the checker applied when the rubric was read, applied again with the engine's:
+/// phrase length, match-expression nesting, regex sizes one by one and in total. Errors point
+/// at the item in the source.
+fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
+    fn phrase(p: &crate::model::Phrase, limits: &Limits) -> Result<(), Diagnostic> {
+        let chars = p.as_str().chars().count();
+        if chars > limits.max_phrase_chars {
+            return Err(Diagnostic::new(
+                K::PhraseTooLong,
+                format!(
+                    "a phrase of {chars} characters, over the limit of {}",
+                    limits.max_phrase_chars
+                ),
+            )
+            .at(p.position()));
+        }
+        Ok(())
+    }
+    struct Walk<'l> {
+        limits: &'l Limits,
+        regex_bytes: usize,
+    }
+    impl Walk<'_> {
+        fn expr(&mut self, e: &MatchExpr, depth: usize) -> Result<(), Diagnostic> {
+            let limits = self.limits;
+            if depth > limits.max_nesting {
+                return Err(Diagnostic::new(
+                    K::TooDeep,
+                    format!(
+                        "a match expression is nested more than {} levels deep",
+                        limits.max_nesting
+                    ),
+                ));
+            }
+            match e {
+                MatchExpr::Phrase(p) => phrase(p, limits),
+                MatchExpr::List(_) => Ok(()),
+                MatchExpr::Regex(r) => {
+                    let size = r.pattern().memory_usage();
+                    if size > limits.max_regex_bytes {
+                        return Err(Diagnostic::new(
+                            K::RegexTooLarge,
+                            format!(
+                                "regex `{}` compiles to {size} bytes, over the limit of {}",
+                                r.as_str(),
+                                limits.max_regex_bytes
+                            ),
+                        )
+                        .at(r.position()));
+                    }
+                    self.regex_bytes += pattern::budget_cost(r.pattern());
+                    if self.regex_bytes > limits.max_regex_total_bytes {
+                        return Err(Diagnostic::new(
+                            K::RegexBudgetExceeded,
+                            format!(
+                                "the rubric's regexes take more than {} bytes together once compiled",
+                                limits.max_regex_total_bytes
+                            ),
+                        )
+                        .at(r.position()));
+                    }
+                    Ok(())
+                }
+                MatchExpr::Near(n) => n
+                    .items()
+                    .iter()
+                    .try_for_each(|i| self.expr(i, depth + 1)),
+                MatchExpr::Any(items) | MatchExpr::All(items) => {
+                    items.iter().try_for_each(|i| self.expr(i, depth + 1))
+                }
+                MatchExpr::Not(inner) => self.expr(inner, depth + 1),
+            }
+        }
+    }
+    for (name, list) in rubric.lists() {
+        for p in list.phrases() {
+            phrase(p, limits).map_err(|d| d.help(format!("in list `@{name}`")))?;
+        }
+    }
+    let mut walk = Walk {
+        limits,
+        regex_bytes: 0,
+    };
+    for rule in rubric.rules() {
+        let in_rule = |d: Diagnostic| {
+            let d = if d.line.is_none() { d.at(rule.position()) } else { d };
+            d.in_rule(Some(rule.id()))
+        };
+        for e in rule.spec().exprs() {
+            walk.expr(e, 0).map_err(in_rule)?;
+        }
+        for e in rule.except() {
+            walk.expr(e, 1).map_err(in_rule)?;
+        }
+    }
+    Ok(())
+}

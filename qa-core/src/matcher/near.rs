@@ -1,0 +1,72 @@
+//! `near`: chains that use one occurrence of each item, in position order, with at most
+//! `within` normalized characters between one item's end and the next one's start.
+
+use super::Hit;
+use crate::normalize::Normalized;
+
+/// The budget of a `near` search ran out (see `Limits::max_near_steps`).
+#[derive(Debug)]
+pub(crate) struct OutOfSteps;
+
+/// Finds, for each occurrence that can start a chain, the chain with the earliest end, and
+/// pushes its span. `occ` holds (span, item) pairs; `k` is the number of items (at most
+/// `NEAR_MAX_ITEMS`, so a set of items fits a `u64`). Every occurrence looked at from a chain is
+/// one step; past `max_steps`, the search stops with an error rather than a partial answer.
+pub(crate) fn chains(
+    occ: &[(Hit, usize)],
+    k: usize,
+    within: usize,
+    norm: &Normalized,
+    max_steps: usize,
+    out: &mut Vec<Hit>,
+) -> Result<(), OutOfSteps> {
+    let mut occ: Vec<(usize, usize, Hit, usize)> = occ
+        .iter()
+        .map(|&(s, item)| {
+            (
+                norm.char_index(s.start as usize),
+                norm.char_index(s.end as usize),
+                s,
+                item,
+            )
+        })
+        .collect();
+    occ.sort_unstable_by_key(|o| (o.0, o.1, o.3));
+    occ.dedup();
+    let bit = |item: usize| 1u64.checked_shl(item as u32).unwrap_or(0);
+    let full: u64 = if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+    let mut steps: usize = 0;
+    // depth-first search from every start occurrence; (index, items, end char, end byte)
+    let mut stack: Vec<(usize, u64, usize, u32)> = Vec::new();
+    for i in 0..occ.len() {
+        stack.clear();
+        stack.push((i, bit(occ[i].3), occ[i].1, occ[i].2.end));
+        let mut best: Option<u32> = None;
+        while let Some((j, mask, end_char, end_byte)) = stack.pop() {
+            if mask == full {
+                best = Some(best.map_or(end_byte, |b| b.min(end_byte)));
+                continue;
+            }
+            for (l, o) in occ.iter().enumerate().skip(j + 1) {
+                if o.0 > end_char.saturating_add(within) {
+                    break;
+                }
+                steps += 1;
+                if steps > max_steps {
+                    return Err(OutOfSteps);
+                }
+                if mask & bit(o.3) != 0 {
+                    continue;
+                }
+                stack.push((l, mask | bit(o.3), end_char.max(o.1), end_byte.max(o.2.end)));
+            }
+        }
+        if let Some(end) = best {
+            out.push(Hit {
+                start: occ[i].2.start,
+                end,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! The small value types of a rubric: roles, severities, windows, normalization settings.
+//!
+//! They are plain data (`Copy` where they can be) shared by the rubric model, the checker, the
+//! matcher and the rule kinds; this module depends on nothing else in the crate.
+
+use serde::{Deserialize, Serialize};
+
+/// Which languages' negation words and word segmentation apply.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
+    /// Both (the default).
+    #[default]
+    Auto,
+}
+
+/// Whether 繁體 is converted to 简体 before matching.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChineseForm {
+    /// Convert traditional characters to simplified (the default).
+    #[default]
+    Simplified,
+    /// Leave characters as they are.
+    None,
+}
+
+/// Normalization applied to transcript text and to every phrase alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Normalize {
+    pub(crate) fullwidth: bool,
+    pub(crate) case: bool,
+    pub(crate) chinese: ChineseForm,
+    pub(crate) skip: String,
+}
+
+impl Normalize {
+    /// Full-width ASCII forms (`ＡＢＣ１２３，`) → half-width. Default true.
+    pub fn fullwidth(&self) -> bool {
+        self.fullwidth
+    }
+
+    /// Case-insensitive matching (phrases and regexes). Default true.
+    pub fn case(&self) -> bool {
+        self.case
+    }
+
+    /// 繁體 → 简体. Default simplified.
+    pub fn chinese(&self) -> ChineseForm {
+        self.chinese
+    }
+
+    /// Noise characters removed before matching. Default none.
+    pub fn skip(&self) -> &str {
+        &self.skip
+    }
+}
+
+impl Default for Normalize {
+    fn default() -> Self {
+        Normalize {
+            fullwidth: true,
+            case: true,
+            chinese: ChineseForm::Simplified,
+            skip: String::new(),
+        }
+    }
+}
+
+/// A role a speaker label maps to (plus `any` for rules).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The helpdesk side.
+    Agent,
+    /// The customer.
+    Customer,
+    /// Anyone else (a bot, the system).
+    Other,
+    /// Every role (rules only).
+    Any,
+}
+
+impl Role {
+    /// Whether a turn of role `turn_role` is in this rule role.
+    pub fn covers(self, turn_role: Role) -> bool {
+        self == Role::Any || self == turn_role
+    }
+
+    /// The role's name as written in a rubric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Customer => "customer",
+            Role::Other => "other",
+            Role::Any => "any",
+        }
+    }
+
+    pub(crate) const CHOICES: [(&'static str, Role); 4] = [
+        ("agent", Role::Agent),
+        ("customer", Role::Customer),
+        ("other", Role::Other),
+        ("any", Role::Any),
+    ];
+
+    /// Slot of a turn role in per-role counters: agent, customer, other.
+    pub(crate) fn slot(self) -> usize {
+        match self {
+            Role::Agent => 0,
+            Role::Customer => 1,
+            Role::Other | Role::Any => 2,
+        }
+    }
+}
+
+/// How serious a finding is.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// The default.
+    Minor,
+    /// Major.
+    Major,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// The severity's name as written in a rubric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub(crate) const CHOICES: [(&'static str, Severity); 4] = [
+        ("info", Severity::Info),
+        ("minor", Severity::Minor),
+        ("major", Severity::Major),
+        ("critical", Severity::Critical),
+    ];
+}
+
+/// Whether a match right after a negation word counts.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Negation {
+    /// Matches count whatever precedes them (the default).
+    #[default]
+    Keep,
+    /// A match is dropped when a negation word ends at most 4 characters before it, in the same
+    /// clause.
+    Skip,
+}
+
+/// Which turns of the rule's role count.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    /// The role's first N turns.
+    First(usize),
+    /// The role's last N turns.
+    Last(usize),
+    /// Turns with index in `[from, to]` (0-based over all turns, inclusive).
+    Turns(usize, usize),
+    /// Turns starting within `[from, to]` seconds (inclusive).
+    Seconds(f64, f64),
+}
+
+/// How long a `respond` trigger waits for its answer.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Within {
+    /// In the next N turns of the `expect` role.
+    Turns(usize),
+    /// In a turn of the `expect` role starting at most S seconds after the trigger ends.
+    Seconds(f64),
+}
+
+/// Which agent turns `response_time` looks at.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// The first agent reply only.
+    First,
+    /// Every agent reply (the default).
+    #[default]
+    Each,
+}

@@ -1,0 +1,93 @@
+//! `overlap`: a turn of the rule's role that starts before the previous turn (another
+//! speaker's) ends is an overlap; every overlap after the first `max_count` is a finding.
+
+use serde::ser::SerializeMap;
+
+use super::{Compiled, EndCx, InWindow, Kind, LastWindow, TurnCx};
+use crate::check::{Checker, RuleNode};
+use crate::matcher::MatchCompiler;
+use crate::model::Common;
+
+/// An `overlap` rule's own fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlap {
+    pub(crate) max_count: usize,
+}
+
+impl Overlap {
+    /// Overlaps tolerated before findings (default 0).
+    pub fn max_count(&self) -> usize {
+        self.max_count
+    }
+}
+
+/// Overlaps so far; those of a `last: N` window, held until the end.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    count: usize,
+    last: LastWindow,
+}
+
+impl Kind for Overlap {
+    const NAME: &'static str = "overlap";
+    const FIELDS: &'static [&'static str] = &["max_count"];
+    const TAKES_WINDOW: bool = true;
+    const MATCHES_TEXT: bool = false;
+    const TIMED: bool = true;
+    type Compiled = ();
+    type State = State;
+
+    fn check(c: &mut Checker<'_>, rule: &RuleNode<'_>) -> Option<Self> {
+        let max_count = match rule.get("max_count") {
+            Some(n) => c.count(n, "max_count", 0)?,
+            None => 0,
+        };
+        Some(Overlap { max_count })
+    }
+
+    fn serialize_fields<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("max_count", &self.max_count)
+    }
+
+    fn compile(&self, _: &Common, _: &mut MatchCompiler<'_>) {}
+
+    fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
+        if !rule.common.role.covers(cx.role) {
+            return;
+        }
+        let Some(window) = cx.window_state(&rule.common) else {
+            return;
+        };
+        let overlaps = match (cx.prev, cx.start) {
+            (Some(p), Some(s)) => {
+                p.end.is_some_and(|e| s < e) && !p.speaker.eq_ignore_ascii_case(cx.speaker)
+            }
+            _ => false,
+        };
+        match window {
+            InWindow::Last => {
+                let found = if overlaps {
+                    vec![rule.finding_at(cx.index)]
+                } else {
+                    Vec::new()
+                };
+                state.last.record(&rule.common, found);
+            }
+            InWindow::Yes if overlaps => {
+                state.count += 1;
+                if state.count > rule.spec.max_count {
+                    let f = rule.finding_at(cx.index);
+                    cx.push(rule, f);
+                }
+            }
+            InWindow::Yes => {}
+        }
+    }
+
+    fn on_end(rule: &Compiled<Self>, state: &mut State, cx: &mut EndCx<'_>) {
+        let held: Vec<_> = state.last.take().collect();
+        for f in held.into_iter().skip(rule.spec.max_count) {
+            cx.push(rule, f);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! `respond`: every turn that matches `when` is a trigger; `expect` must match in one of the
+//! next N turns of the `expect` role (`within: {turns: N}`), or in a turn of that role starting
+//! at most S seconds after the trigger ends (`within: {seconds: S}`). A finding at the trigger
+//! turn for each unanswered trigger, also when the conversation ends first.
+//!
+//! Pending triggers are kept by turn, deadlines in a heap and `turns` windows as an expiry count,
+//! so each turn costs O(log n) in the triggers it closes, not O(n) in those pending.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use serde::ser::SerializeMap;
+
+use super::{Compiled, EndCx, Kind, TurnCx};
+use crate::check::{Checker, RuleNode};
+use crate::matcher::{ExprId, MatchCompiler};
+use crate::model::{Common, MatchExpr, Side};
+use crate::options::{Negation, Role, Within};
+use crate::report::Finding;
+
+/// A `respond` rule's own fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Respond {
+    pub(crate) when: Side,
+    pub(crate) expect: Side,
+    pub(crate) within: Within,
+}
+
+impl Respond {
+    /// The trigger side (role default customer).
+    pub fn when(&self) -> &Side {
+        &self.when
+    }
+
+    /// The answer side (role default agent).
+    pub fn expect(&self) -> &Side {
+        &self.expect
+    }
+
+    /// How long a trigger waits (default one turn).
+    pub fn within(&self) -> Within {
+        self.within
+    }
+}
+
+/// The compiled sides.
+#[derive(Debug)]
+pub(crate) struct Exprs {
+    when: ExprId,
+    expect: ExprId,
+}
+
+#[derive(Debug)]
+struct Trigger {
+    turn: usize,
+    finding: Finding,
+    /// `within: turns`: the count of unanswered expect-role turns at which it expires.
+    expires: usize,
+}
+
+/// `within: seconds`: a pending trigger's deadline (the latest start of an answer); the
+/// ordering puts the earliest deadline at the top of a (max-)heap.
+#[derive(Debug, PartialEq)]
+struct Deadline {
+    at: f64,
+    turn: usize,
+}
+
+impl Eq for Deadline {}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .at
+            .total_cmp(&self.at)
+            .then(other.turn.cmp(&self.turn))
+    }
+}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Unanswered triggers of one conversation.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pending: BTreeMap<usize, Trigger>,
+    /// `within: seconds`: the pending triggers' deadlines, earliest first.
+    deadlines: BinaryHeap<Deadline>,
+    /// `within: turns`: expect-role turns so far that answered no trigger.
+    unanswered: usize,
+}
+
+impl Kind for Respond {
+    const NAME: &'static str = "respond";
+    const FIELDS: &'static [&'static str] = &["when", "expect", "within"];
+    const TAKES_WINDOW: bool = false;
+    const MATCHES_TEXT: bool = true;
+    const TIMED: bool = false;
+    type Compiled = Exprs;
+    type State = State;
+
+    fn check(c: &mut Checker<'_>, rule: &RuleNode<'_>) -> Option<Self> {
+        let has_when = c.need(rule, "when");
+        let has_expect = c.need(rule, "expect");
+        let when = rule
+            .get("when")
+            .and_then(|n| c.side(n, "when", Role::Customer));
+        let expect = rule
+            .get("expect")
+            .and_then(|n| c.side(n, "expect", Role::Agent));
+        let within = match rule.get("within") {
+            Some(n) => c.within(n),
+            None => Some(Within::Turns(1)),
+        };
+        if !(has_when && has_expect) {
+            return None;
+        }
+        Some(Respond {
+            when: when?,
+            expect: expect?,
+            within: within?,
+        })
+    }
+
+    fn serialize_fields<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("when", &self.when)?;
+        m.serialize_entry("expect", &self.expect)?;
+        m.serialize_entry("within", &self.within)
+    }
+
+    fn exprs(&self) -> Vec<&MatchExpr> {
+        vec![&self.when.matcher, &self.expect.matcher]
+    }
+
+    fn needs_timestamps(&self) -> bool {
+        matches!(self.within, Within::Seconds(_))
+    }
+
+    fn compile(&self, common: &Common, m: &mut MatchCompiler<'_>) -> Exprs {
+        let neg = common.negation == Negation::Skip;
+        Exprs {
+            when: m.expr(&self.when.matcher, neg, common.word),
+            expect: m.expr(&self.expect.matcher, neg, common.word),
+        }
+    }
+
+    fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
+        let spec = &rule.spec;
+        let mut closed = Vec::new();
+        // 1. expire triggers whose time is up (any turn starting after the deadline)
+        if let (Within::Seconds(_), Some(s)) = (spec.within, cx.start) {
+            while state.deadlines.peek().is_some_and(|d| s > d.at) {
+                if let Some(d) = state.deadlines.pop() {
+                    closed.extend(state.pending.remove(&d.turn));
+                }
+            }
+        }
+        // 2. this turn as an answer
+        if !state.pending.is_empty() && spec.expect.role.covers(cx.role) {
+            if cx.eval(rule.exprs.expect, rule.except) {
+                state.pending.clear();
+                state.deadlines.clear();
+            } else if let Within::Turns(_) = spec.within {
+                // triggers expire in turn order: each was given `unanswered + N` when it came
+                state.unanswered += 1;
+                while let Some(first) = state.pending.first_entry() {
+                    if first.get().expires > state.unanswered {
+                        break;
+                    }
+                    closed.push(first.remove());
+                }
+            }
+        }
+        // 3. this turn as a trigger
+        if spec.when.role.covers(cx.role) && cx.eval(rule.exprs.when, rule.except) {
+            let first = cx.spans[0];
+            let finding = cx.evidence(rule, first);
+            let expires = match spec.within {
+                Within::Turns(n) => state.unanswered.saturating_add(n),
+                Within::Seconds(s) => {
+                    // a trigger without times (or NaN ones) waits for an answer or the end
+                    let at = cx.end.or(cx.start).map(|t| t + s);
+                    if let Some(at) = at.filter(|at| !at.is_nan()) {
+                        state.deadlines.push(Deadline {
+                            at,
+                            turn: cx.index,
+                        });
+                    }
+                    usize::MAX
+                }
+            };
+            state.pending.insert(
+                cx.index,
+                Trigger {
+                    turn: cx.index,
+                    finding,
+                    expires,
+                },
+            );
+        }
+        closed.sort_by_key(|t| t.turn);
+        for t in closed {
+            cx.push(rule, t.finding);
+        }
+    }
+
+    fn on_end(rule: &Compiled<Self>, state: &mut State, cx: &mut EndCx<'_>) {
+        for t in std::mem::take(&mut state.pending).into_values() {
+            cx.push(rule, t.finding);
+        }
+    }
+}
