@@ -10,18 +10,20 @@ use qa_core::{Engine, MatchExpr, Rubric, SessionMeta, Transcript};
 /// Every distinct phrase of a rubric (rules, `when`/`expect`, `except`, lists expanded).
 pub fn phrases(rubric: &Rubric) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut visit = |e: &MatchExpr| {
-        e.for_each_leaf(&mut |leaf| match leaf {
-            MatchExpr::Phrase(p) => out.push(p.clone()),
-            MatchExpr::List(name) => out.extend(rubric.lists[name].iter().cloned()),
-            _ => {}
-        })
-    };
-    for r in &rubric.rules {
-        r.matcher.iter().for_each(&mut visit);
-        r.when.iter().for_each(|s| visit(&s.matcher));
-        r.expect.iter().for_each(|s| visit(&s.matcher));
-        r.except.iter().for_each(&mut visit);
+    for r in rubric.rules() {
+        for e in r.exprs() {
+            e.for_each_leaf(&mut |leaf| match leaf {
+                MatchExpr::Phrase(p) => out.push(p.as_str().to_string()),
+                MatchExpr::List(l) => out.extend(
+                    rubric
+                        .list(l.name())
+                        .into_iter()
+                        .flat_map(|l| l.phrases())
+                        .map(|p| p.as_str().to_string()),
+                ),
+                _ => {}
+            })
+        }
     }
     out.sort();
     out.dedup();

@@ -410,14 +410,14 @@ mod tests {
     #[test]
     fn every_rubric_compiles_with_its_size() {
         for v in [Variant::Plain, Variant::Word, Variant::Regex] {
-            assert_eq!(compile(&hundred(v)).rubric().rules.len(), 100);
+            assert_eq!(compile(&hundred(v)).rubric().rules().len(), 100);
             let big = compile(&ten_thousand(v));
-            assert_eq!(big.rubric().rules.len(), 100);
+            assert_eq!(big.rubric().rules().len(), 100);
             assert!(big.phrase_count() >= 10_000);
         }
-        assert_eq!(compile(&keywords_only()).rubric().rules.len(), 10);
-        assert_eq!(compile(&regexes_only()).rubric().rules.len(), 10);
-        assert_eq!(compile(&phrases_only()).rubric().rules.len(), 100);
+        assert_eq!(compile(&keywords_only()).rubric().rules().len(), 10);
+        assert_eq!(compile(&regexes_only()).rubric().rules().len(), 10);
+        assert_eq!(compile(&phrases_only()).rubric().rules().len(), 100);
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub fn turn(u: &mut Unstructured<'_>) -> Result<Turn> {
 /// character boundaries to `text`, and so do the code-point and UTF-16 ranges.
 pub fn check_finding(turns: &[Turn], f: &Finding) {
     let Some(turn) = f.turn else {
-        assert!(f.bytes.is_none() && f.start.is_none(), "{f:?}");
+        assert!(f.span.is_none() && f.start.is_none(), "{f:?}");
         return;
     };
     assert!(
@@ -170,11 +170,13 @@ pub fn check_finding(turns: &[Turn], f: &Finding) {
         turns.len()
     );
     let (Some(s), Some(e)) = (f.start, f.end) else {
-        assert!(f.text.is_none() && f.bytes.is_none(), "{f:?}");
+        assert!(f.text.is_none() && f.span.is_none(), "{f:?}");
         return;
     };
     let original = &turns[turn].text;
-    let bytes = f.bytes.clone().expect("a span has a byte range");
+    let span = f.span.clone().expect("a finding with offsets has a span");
+    assert_eq!(span.chars, s..e, "{f:?}");
+    let bytes = span.bytes.clone();
     let by_bytes = original
         .get(bytes.clone())
         .unwrap_or_else(|| panic!("byte range {bytes:?} does not slice turn {turn}: {f:?}"));
@@ -182,7 +184,7 @@ pub fn check_finding(turns: &[Turn], f: &Finding) {
     assert!(s <= e, "{f:?}");
     let by_chars: String = original.chars().skip(s).take(e - s).collect();
     assert_eq!(by_chars, by_bytes, "rule {}: code points", f.rule);
-    let u = f.utf16.clone().expect("a span has a UTF-16 range");
+    let u = span.utf16;
     let units: Vec<u16> = original.encode_utf16().collect();
     let by_units = String::from_utf16(units.get(u.clone()).expect("UTF-16 range in the text"))
         .expect("UTF-16 range on character boundaries");
@@ -192,8 +194,8 @@ pub fn check_finding(turns: &[Turn], f: &Finding) {
 /// The invariants of a report on `turns`: spans slice their turns, findings ordered, the score
 /// in range and consistent with `passed` and `fatal`.
 pub fn check_report(engine: &Engine, turns: &[Turn], r: &Report) {
-    let scoring = &engine.rubric().scoring;
-    let max = scoring.max.unwrap_or(scoring.base);
+    let scoring = engine.rubric().scoring();
+    let max = scoring.max();
     assert!(r.score.is_finite() && r.score >= 0.0, "score {}", r.score);
     assert!(r.score <= max, "score {} over max {max}", r.score);
     let fatal = r.findings.iter().any(|f| f.fatal);
@@ -201,7 +203,7 @@ pub fn check_report(engine: &Engine, turns: &[Turn], r: &Report) {
     if fatal {
         assert_eq!(r.score, 0.0);
     }
-    assert_eq!(r.passed, !r.fatal && r.score >= scoring.pass);
+    assert_eq!(r.passed, !r.fatal && r.score >= scoring.pass());
     let mut prev = None;
     for f in &r.findings {
         check_finding(turns, f);

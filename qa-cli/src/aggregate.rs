@@ -142,19 +142,19 @@ impl Aggregate {
     fn new(engine: &Engine, by: Option<GroupBy>) -> Aggregate {
         let rubric = engine.rubric();
         let rules = rubric
-            .rules
+            .rules()
             .iter()
             .map(|r| {
                 let tally = RuleTally {
                     name: r.display_name().to_string(),
                     ..RuleTally::default()
                 };
-                (r.id.clone(), tally)
+                (r.id().to_string(), tally)
             })
             .collect();
         Aggregate {
             overall: Scores::default(),
-            top: rubric.scoring.max.unwrap_or(rubric.scoring.base),
+            top: rubric.scoring().max(),
             bins: [0; BINS],
             rules,
             groups: IndexMap::new(),
@@ -274,8 +274,8 @@ impl Aggregate {
             _ => (None, None),
         };
         let out = ReportJson {
-            rubric: &rubric.name,
-            version: rubric.version.as_deref(),
+            rubric: rubric.name(),
+            version: rubric.version(),
             overall: self.overall.to_json(),
             distribution,
             rules,
@@ -310,11 +310,10 @@ impl Aggregate {
         let o = &self.overall;
         let mut out = String::new();
         let version = rubric
-            .version
-            .as_deref()
+            .version()
             .map(|v| format!(" (version {v})"))
             .unwrap_or_default();
-        out.push_str(&format!("rubric         {}{version}\n", rubric.name));
+        out.push_str(&format!("rubric         {}{version}\n", rubric.name()));
         out.push_str(&format!("conversations  {}\n", o.count));
         if let (Some(mean), Some(rate)) = (o.mean(), o.pass_rate()) {
             out.push_str(&format!(

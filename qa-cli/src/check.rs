@@ -96,29 +96,28 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         let out = ValidJson {
             file: &file,
             valid: true,
-            rubric: &rubric.name,
-            version: rubric.version.as_deref(),
-            rules: rubric.rules.len(),
+            rubric: rubric.name(),
+            version: rubric.version(),
+            rules: rubric.rules().len(),
             kinds: &stats.kinds,
             phrases: rubric.phrase_count(),
             regexes: stats.regexes,
-            lists: rubric.lists.len(),
+            lists: rubric.lists().len(),
             fatal_rules: stats.fatal,
             alert_rules: stats.alert,
             bonus_rules: stats.bonus,
-            base: rubric.scoring.base,
-            pass: rubric.scoring.pass,
+            base: rubric.scoring().base(),
+            pass: rubric.scoring().pass(),
             warnings,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Status::Ok);
     }
     let version = rubric
-        .version
-        .as_deref()
+        .version()
         .map(|v| format!(" (version {v})"))
         .unwrap_or_default();
-    println!("{file}: ok: {}{version}", rubric.name);
+    println!("{file}: ok: {}{version}", rubric.name());
     let kinds: Vec<String> = stats
         .kinds
         .iter()
@@ -126,7 +125,7 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         .collect();
     println!(
         "  {} rules: {}",
-        rubric.rules.len(),
+        rubric.rules().len(),
         if kinds.is_empty() {
             "none".to_string()
         } else {
@@ -138,13 +137,13 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         stats.fatal,
         stats.alert,
         stats.bonus,
-        crate::table::num(rubric.scoring.base),
-        crate::table::num(rubric.scoring.pass)
+        crate::table::num(rubric.scoring().base()),
+        crate::table::num(rubric.scoring().pass())
     );
     println!(
         "  {} phrases ({} lists), {} regexes; {} distinct phrases compiled",
         rubric.phrase_count(),
-        rubric.lists.len(),
+        rubric.lists().len(),
         stats.regexes,
         engine.phrase_count()
     );
@@ -219,21 +218,15 @@ impl Stats {
     fn of(engine: &Engine) -> Stats {
         let rubric = engine.rubric();
         let mut kinds = IndexMap::new();
-        for kind in qa_core::RuleKind::ALL {
-            let n = rubric.rules.iter().filter(|r| r.kind == kind).count();
+        for &kind in qa_core::RuleKind::ALL {
+            let n = rubric.rules().iter().filter(|r| r.kind() == kind).count();
             if n > 0 {
                 kinds.insert(kind.as_str(), n);
             }
         }
         let mut regexes = 0;
-        for rule in &rubric.rules {
-            let exprs = rule
-                .matcher
-                .iter()
-                .chain(rule.when.iter().map(|s| &s.matcher))
-                .chain(rule.expect.iter().map(|s| &s.matcher))
-                .chain(rule.except.iter());
-            for expr in exprs {
+        for rule in rubric.rules() {
+            for expr in rule.exprs() {
                 expr.for_each_leaf(&mut |leaf| {
                     if matches!(leaf, MatchExpr::Regex(_)) {
                         regexes += 1;
@@ -243,9 +236,9 @@ impl Stats {
         }
         Stats {
             kinds,
-            fatal: rubric.rules.iter().filter(|r| r.fatal).count(),
-            alert: rubric.rules.iter().filter(|r| r.alert).count(),
-            bonus: rubric.rules.iter().filter(|r| r.bonus > 0.0).count(),
+            fatal: rubric.rules().iter().filter(|r| r.fatal()).count(),
+            alert: rubric.rules().iter().filter(|r| r.alert()).count(),
+            bonus: rubric.rules().iter().filter(|r| r.bonus() > 0.0).count(),
             regexes,
         }
     }

@@ -14,7 +14,7 @@
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
-use qa_core::{MatchExpr, Rubric, Rule, RuleKind, Window};
+use qa_core::{MatchExpr, Rubric, Rule, RuleSpec, Window};
 use rayon::prelude::*;
 
 /// Least dictionary frequency for a character to be tried as a neighbour of a phrase.
@@ -59,12 +59,13 @@ struct Phrase<'a> {
 pub fn lint(rubric: &Rubric) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut phrases = Vec::new();
-    for rule in &rubric.rules {
-        let exprs: Vec<&MatchExpr> = match rule.kind {
-            RuleKind::Forbid => rule.matcher.iter().collect(),
-            RuleKind::Respond => rule.when.iter().map(|s| &s.matcher).collect(),
-            RuleKind::Require => {
-                require_warnings(rubric, rule, &mut warnings);
+    for rule in rubric.rules() {
+        // the phrases whose every match is a finding: `forbid` matches and `respond` triggers
+        let exprs: Vec<&MatchExpr> = match rule.spec() {
+            RuleSpec::Forbid(f) => vec![f.matcher()],
+            RuleSpec::Respond(r) => vec![r.when().matcher()],
+            RuleSpec::Require(r) => {
+                require_warnings(rubric, rule, r.matcher(), &mut warnings);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -75,7 +76,7 @@ pub fn lint(rubric: &Rubric) -> Vec<Warning> {
     }
     let phrase_warnings: Vec<Option<Warning>> = phrases.par_iter().map(phrase_warning).collect();
     warnings.extend(phrase_warnings.into_iter().flatten());
-    let order = |w: &Warning| rubric.rules.iter().position(|r| r.id == w.rule);
+    let order = |w: &Warning| rubric.rules().iter().position(|r| r.id() == w.rule);
     warnings.sort_by_key(order);
     warnings
 }
@@ -90,39 +91,45 @@ fn collect<'a>(
     match expr {
         MatchExpr::Phrase(p) => out.push(Phrase {
             rule,
-            text: p,
+            text: p.as_str(),
             list: None,
             constrained,
         }),
-        MatchExpr::List(name) => {
-            for p in rubric.lists.get(name).into_iter().flatten() {
+        MatchExpr::List(l) => {
+            let phrases = rubric.list(l.name()).map_or(&[][..], |l| l.phrases());
+            for p in phrases {
                 out.push(Phrase {
                     rule,
-                    text: p,
-                    list: Some(name),
+                    text: p.as_str(),
+                    list: Some(l.name()),
                     constrained,
                 });
             }
         }
-        MatchExpr::Regex(_) | MatchExpr::Not(_) => {}
         MatchExpr::Any(items) => {
             for item in items {
                 collect(rubric, rule, item, constrained, out);
             }
         }
-        MatchExpr::Near { items, .. } | MatchExpr::All(items) => {
+        MatchExpr::Near(n) => {
+            for item in n.items() {
+                collect(rubric, rule, item, true, out);
+            }
+        }
+        MatchExpr::All(items) => {
             for item in items {
                 collect(rubric, rule, item, true, out);
             }
         }
+        _ => {} // regexes and `not`: no literal phrase to advise on
     }
 }
 
-fn require_warnings(rubric: &Rubric, rule: &Rule, out: &mut Vec<Warning>) {
-    if let Some(Window::Seconds(from, to)) = rule.window {
+fn require_warnings(rubric: &Rubric, rule: &Rule, expr: &MatchExpr, out: &mut Vec<Warning>) {
+    if let Some(Window::Seconds(from, to)) = rule.window() {
         if to - from < 1.0 {
             out.push(Warning {
-                rule: rule.id.clone(),
+                rule: rule.id().to_string(),
                 phrase: None,
                 list: None,
                 message: format!(
@@ -133,15 +140,15 @@ fn require_warnings(rubric: &Rubric, rule: &Rule, out: &mut Vec<Warning>) {
             });
         }
     }
-    if let Some(expr) = &rule.matcher {
+    {
         let mut leaves = 0usize;
         expr.for_each_leaf(&mut |leaf| match leaf {
-            MatchExpr::List(name) => leaves += rubric.lists.get(name).map_or(0, Vec::len),
+            MatchExpr::List(l) => leaves += rubric.list(l.name()).map_or(0, |l| l.phrases().len()),
             _ => leaves += 1,
         });
         if leaves == 0 {
             out.push(Warning {
-                rule: rule.id.clone(),
+                rule: rule.id().to_string(),
                 phrase: None,
                 list: None,
                 message: "this `require` has no phrase to match (its lists are empty), so \
@@ -154,13 +161,13 @@ fn require_warnings(rubric: &Rubric, rule: &Rule, out: &mut Vec<Warning>) {
 }
 
 fn phrase_warning(p: &Phrase<'_>) -> Option<Warning> {
-    if p.rule.word {
+    if p.rule.word() {
         return None; // word boundaries already keep it out of longer words
     }
     let chars: Vec<char> = p.text.chars().filter(|c| !c.is_whitespace()).collect();
     let warn = |message: String, examples: Vec<String>| {
         Some(Warning {
-            rule: p.rule.id.clone(),
+            rule: p.rule.id().to_string(),
             phrase: Some(p.text.to_string()),
             list: p.list.map(str::to_string),
             message,
@@ -238,10 +245,10 @@ fn from_list(list: Option<&str>) -> String {
 /// are advice, and a rule usually spells its exceptions out).
 fn except_texts(rule: &Rule) -> Vec<String> {
     let mut out = Vec::new();
-    for e in &rule.except {
+    for e in rule.except() {
         e.for_each_leaf(&mut |leaf| {
             if let MatchExpr::Phrase(p) = leaf {
-                out.push(p.clone());
+                out.push(p.as_str().to_string());
             }
         });
     }

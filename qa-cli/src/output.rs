@@ -162,9 +162,9 @@ fn findings_cell(engine: &Engine, findings: &[Finding]) -> String {
     let deducts = |rule: &str| {
         engine
             .rubric()
-            .rules
+            .rules()
             .iter()
-            .any(|r| r.id == rule && r.deduct > 0.0)
+            .any(|r| r.id() == rule && r.deduct() > 0.0)
     };
     if findings.is_empty() {
         return "-".to_string();

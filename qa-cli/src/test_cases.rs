@@ -210,7 +210,7 @@ fn compare(
 ) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     let known = |rule: &str| -> Result<(), String> {
-        if engine.rubric().rules.iter().any(|r| r.id == rule) {
+        if engine.rubric().rules().iter().any(|r| r.id() == rule) {
             Ok(())
         } else {
             Err(format!("the rubric has no rule `{rule}`"))

@@ -207,7 +207,10 @@ impl RuleBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.field("when", serde_json::json!({"role": role, "match": phrases(items)}))
+        self.field(
+            "when",
+            serde_json::json!({"role": role, "match": phrases(items)}),
+        )
     }
 
     /// `expect` of a `respond` rule: a role and phrases.
@@ -216,7 +219,10 @@ impl RuleBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.field("expect", serde_json::json!({"role": role, "match": phrases(items)}))
+        self.field(
+            "expect",
+            serde_json::json!({"role": role, "match": phrases(items)}),
+        )
     }
 
     /// `name`.

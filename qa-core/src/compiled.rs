@@ -190,10 +190,7 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
                     }
                     Ok(())
                 }
-                MatchExpr::Near(n) => n
-                    .items()
-                    .iter()
-                    .try_for_each(|i| self.expr(i, depth + 1)),
+                MatchExpr::Near(n) => n.items().iter().try_for_each(|i| self.expr(i, depth + 1)),
                 MatchExpr::Any(items) | MatchExpr::All(items) => {
                     items.iter().try_for_each(|i| self.expr(i, depth + 1))
                 }
@@ -212,7 +209,11 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
     };
     for rule in rubric.rules() {
         let in_rule = |d: Diagnostic| {
-            let d = if d.line.is_none() { d.at(rule.position()) } else { d };
+            let d = if d.line.is_none() {
+                d.at(rule.position())
+            } else {
+                d
+            };
             d.in_rule(Some(rule.id()))
         };
         for e in rule.spec().exprs() {

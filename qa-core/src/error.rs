@@ -100,7 +100,9 @@ impl RubricErrorKind {
 
     /// The kind named by [`RubricErrorKind::as_str`].
     pub fn from_name(name: &str) -> Option<RubricErrorKind> {
-        RubricErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+        RubricErrorKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
     }
 }
 
@@ -304,7 +306,9 @@ impl TranscriptErrorKind {
 
     /// The kind named by [`TranscriptErrorKind::as_str`].
     pub fn from_name(name: &str) -> Option<TranscriptErrorKind> {
-        TranscriptErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+        TranscriptErrorKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
     }
 }
 

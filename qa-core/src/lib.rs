@@ -71,7 +71,9 @@ pub use matcher::AutomatonChoice;
 pub use model::{
     List, ListRef, MatchExpr, Near, Phrase, RegexItem, Rubric, Rule, Scoring, Side, Speakers,
 };
-pub use options::{ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Window, Within};
+pub use options::{
+    ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Window, Within,
+};
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};
 pub use rules::{RuleKind, RuleSpec, REPEAT_LOOKBACK};

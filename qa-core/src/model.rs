@@ -286,7 +286,11 @@ impl MatchExpr {
 }
 
 /// Writes `{key: value}`.
-fn one<S: Serializer, T: Serialize + ?Sized>(s: S, key: &str, value: &T) -> Result<S::Ok, S::Error> {
+fn one<S: Serializer, T: Serialize + ?Sized>(
+    s: S,
+    key: &str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(1))?;
     m.serialize_entry(key, value)?;
     m.end()
@@ -671,7 +675,9 @@ impl Rubric {
             for expr in rule.exprs() {
                 expr.for_each_leaf(&mut |leaf| match leaf {
                     MatchExpr::Phrase(_) => n += 1,
-                    MatchExpr::List(l) => n += self.lists.get(&l.name).map_or(0, |l| l.phrases.len()),
+                    MatchExpr::List(l) => {
+                        n += self.lists.get(&l.name).map_or(0, |l| l.phrases.len())
+                    }
                     _ => {}
                 });
             }

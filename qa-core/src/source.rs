@@ -102,11 +102,16 @@ impl Format {
 /// Opens a rubric file once and reads at most `limits.max_rubric_bytes` (plus one byte, to
 /// tell a file at the limit from one over it): its reported size is never trusted, so a FIFO, a
 /// device or a file that grows is read only that far.
-pub(crate) fn read_file(path: &std::path::Path, limits: &Limits) -> Result<(String, Format), Diagnostic> {
+pub(crate) fn read_file(
+    path: &std::path::Path,
+    limits: &Limits,
+) -> Result<(String, Format), Diagnostic> {
     use std::io::Read;
     let io_err = |msg: String| Diagnostic::new(RubricErrorKind::Io, msg);
     let format = Format::from_path(path).ok_or_else(|| {
-        io_err("unknown rubric format: the file name must end in .yaml, .yml, .json or .toml".into())
+        io_err(
+            "unknown rubric format: the file name must end in .yaml, .yml, .json or .toml".into(),
+        )
     })?;
     let file = std::fs::File::open(path).map_err(|e| io_err(format!("cannot read: {e}")))?;
     let cap = limits.max_rubric_bytes as u64;

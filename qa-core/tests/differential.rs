@@ -4,10 +4,8 @@
 //! YAML text (`Rubric::from_yaml`), the transcript as JSON text (`Transcript::from_json`),
 //! `Engine::new` and `Engine::score`, and the public fields of the report.
 //!
-//! Where the engine disagrees with the spec, the reference can imitate it (`Quirks`), so that
-//! the main test keeps looking for new disagreements; each known one is pinned by an
-//! `#[ignore]`d regression test at the end of this file, and the strict test runs without any
-//! imitation.
+//! The disagreements it found (all engine bugs by the spec's words, now fixed) are pinned by
+//! the regression tests at the end of this file.
 //!
 //! `cargo test -p qa-core --test differential`; `PROPTEST_CASES=N` runs more cases.
 
@@ -17,7 +15,7 @@ use proptest::prelude::*;
 use qa_core::{Engine, Rubric, Transcript};
 use reference::{
     ascii_words_only, outcome_of, phrases_of, score, transcript_json, Expr, Kind, Leaf, Normalize,
-    Quirks, Re, Role, Rule, Turn, Window, Within,
+    Re, Role, Rule, Turn, Window, Within,
 };
 
 // ------------------------------------------------------------------------------------------
@@ -390,20 +388,11 @@ fn case() -> impl Strategy<Value = (reference::Rubric, Vec<Turn>)> {
     })
 }
 
-/// The engine's recorded disagreements with the spec, imitated by the reference in the main
-/// property test (each has an `#[ignore]`d regression test below; `strict_spec` runs without).
-const KNOWN_ENGINE_BUGS: Quirks = Quirks {
-    except_after_merge: true,
-    underscore_is_word: true,
-    early_require_needs_deduct: true,
-    near_shortest: true,
-};
-
 // ------------------------------------------------------------------------------------------
 // The check
 // ------------------------------------------------------------------------------------------
 
-fn check(rubric: &reference::Rubric, turns: &[Turn], quirks: Quirks) -> Result<(), TestCaseError> {
+fn check(rubric: &reference::Rubric, turns: &[Turn]) -> Result<(), TestCaseError> {
     let yaml = rubric.to_yaml();
     let json = transcript_json(turns);
     let parsed = Rubric::from_yaml(&yaml)
@@ -413,7 +402,7 @@ fn check(rubric: &reference::Rubric, turns: &[Turn], quirks: Quirks) -> Result<(
     let transcript = Transcript::from_json(&json)
         .map_err(|e| TestCaseError::fail(format!("transcript refused: {e}\n{json}")))?;
     let got = outcome_of(&engine.score(&transcript));
-    let want = score(rubric, turns, quirks);
+    let want = score(rubric, turns);
     prop_assert_eq!(
         &got,
         &want,
@@ -433,18 +422,10 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// The engine against the reference, with the recorded engine bugs imitated.
+    /// The engine against the reference written from the spec's words.
     #[test]
     fn engine_agrees_with_the_reference((rubric, turns) in case()) {
-        check(&rubric, &turns, KNOWN_ENGINE_BUGS)?;
-    }
-
-    /// The engine against the reference as the spec says, no bug imitated. Remove the
-    /// `ignore` (and the quirks) once the engine bugs below are fixed.
-    #[test]
-    #[ignore = "engine bugs: see the regression tests below"]
-    fn engine_agrees_with_the_strict_reference((rubric, turns) in case()) {
-        check(&rubric, &turns, Quirks::NONE)?;
+        check(&rubric, &turns)?;
     }
 }
 
@@ -460,7 +441,7 @@ fn generator_covers_the_contract() {
     let mut seen = BTreeMap::<&str, usize>::new();
     for _ in 0..1500 {
         let (r, t) = case().new_tree(&mut runner).expect("a case").current();
-        let o = score(&r, &t, KNOWN_ENGINE_BUGS);
+        let o = score(&r, &t);
         let mut bump = |k| *seen.entry(k).or_default() += 1;
         for f in &o.findings {
             let i: usize = f.rule[1..].parse().expect("rule ids are r{i}");
@@ -487,7 +468,7 @@ fn generator_covers_the_contract() {
             let differs = |change: &dyn Fn(&mut Rule)| {
                 let mut r2 = r.clone();
                 change(&mut r2.rules[i]);
-                r2 != r && score(&r2, &t, KNOWN_ENGINE_BUGS) != o
+                r2 != r && score(&r2, &t) != o
             };
             if differs(&|x| x.negation_skip = false) {
                 bump("negation");
@@ -563,7 +544,6 @@ fn at(turn: usize, start: usize, end: usize, text: &str) -> Place {
 /// so it stays a match and a finding; only `bc` is dropped. The engine merges `ab` and `bc`
 /// into `abc` first, then drops the merged span because it overlaps `c`.
 #[test]
-#[ignore = "engine bug: except is applied after overlapping matches are merged"]
 fn except_drops_only_the_matches_that_overlap_it() {
     let yaml = "rubric: r\nrules:\n  - {id: r0, kind: forbid, match: [ab, bc], except: [c]}\n";
     assert_eq!(findings(yaml, &[("agent", "abc")]), vec![at(0, 0, 2, "ab")]);
@@ -578,7 +558,6 @@ fn except_drops_only_the_matches_that_overlap_it() {
 /// or digits: `_no a` negates `a`. The engine counts `_` as a word character (for `word` and
 /// before a negation word, but not after one).
 #[test]
-#[ignore = "engine bug: `_` is a word character for `word: true` and English negations"]
 fn underscore_is_not_a_letter_or_digit() {
     let yaml = "rubric: r\nrules:\n  - {id: r0, kind: forbid, match: [o], word: true}\n";
     assert_eq!(findings(yaml, &[("agent", "o_")]), vec![at(0, 0, 1, "o")]);
@@ -593,7 +572,6 @@ fn underscore_is_not_a_letter_or_digit() {
 /// is decided at the agent's first turn and the engine drops it; with `{last: 1}` (decided at
 /// the end) it reports it.
 #[test]
-#[ignore = "engine bug: a windowed require with deduct 0 decided mid-conversation is dropped"]
 fn a_require_miss_without_deduct_is_reported_whatever_the_window() {
     let whole = (None, None, None, None);
     for window in ["{first: 1}", "{turns: [0, 0]}", "{last: 1}"] {
@@ -615,7 +593,6 @@ fn a_require_miss_without_deduct_is_reported_whatever_the_window() {
 /// (`ab好b`, 2 characters between) are matches, so the finding is `ab好b`. The engine keeps,
 /// for each starting occurrence, only its shortest match: `ab`.
 #[test]
-#[ignore = "engine bug: near reports only the shortest match from each start"]
 fn near_reports_every_match_within_the_distance() {
     let yaml =
         "rubric: r\nrules:\n  - {id: r0, kind: forbid, match: [{near: [a, b], within: 2}]}\n";

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use qa_core::{
     Engine, Format, Limits, Rubric, RubricBuilder, RubricError, RubricErrorKind, RuleBuilder,
-    RuleKind, SessionMeta,
-    Transcript, TranscriptError, TranscriptErrorKind, Turn,
+    RuleKind, SessionMeta, Transcript, TranscriptError, TranscriptErrorKind, Turn,
 };
 
 fn small(f: impl FnOnce(&mut Limits)) -> Limits {
@@ -174,7 +173,8 @@ fn phrase_length() {
     }
     // read with larger limits, in a rule and in a list: the engine's error names the place
     let rubric =
-        Rubric::from_yaml("rubric: r\nrules:\n  - {id: a, kind: forbid, match: [abcde]}\n").unwrap();
+        Rubric::from_yaml("rubric: r\nrules:\n  - {id: a, kind: forbid, match: [abcde]}\n")
+            .unwrap();
     let err = Engine::builder()
         .limits(limits.clone())
         .build(rubric)

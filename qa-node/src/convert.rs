@@ -413,7 +413,6 @@ pub fn parse<'env>(env: &Env, text: String) -> napi::Result<Unknown<'env>> {
 
 /// A report as the plain object Node gets: the CLI's JSON, keys in the same order, with
 /// UTF-16 offsets (so `turnText.slice(f.start, f.end) === f.text`).
-pub fn report_to_js<'env>(env: &Env, mut report: qa_core::Report) -> napi::Result<Unknown<'env>> {
-    report.to_utf16_offsets();
-    to_js(env, &report)
+pub fn report_to_js<'env>(env: &Env, report: qa_core::Report) -> napi::Result<Unknown<'env>> {
+    to_js(env, &report.in_units(qa_core::Units::Utf16))
 }

@@ -157,13 +157,13 @@ impl Engine {
     /// The rubric's name.
     #[napi(getter)]
     pub fn rubric_name(&self) -> String {
-        self.inner.rubric().name.clone()
+        self.inner.rubric().name().to_string()
     }
 
     /// The number of rules in the rubric.
     #[napi(getter)]
     pub fn rule_count(&self) -> u32 {
-        self.inner.rubric().rules.len() as u32
+        self.inner.rubric().rules().len() as u32
     }
 }
 
@@ -270,10 +270,11 @@ impl Session {
         if matches!(pushed, Err(Failure::Panic(_))) {
             self.inner = None; // its state cannot be trusted any more
         }
-        let mut findings = pushed?;
-        findings
-            .iter_mut()
-            .for_each(qa_core::Finding::to_utf16_offsets);
+        let findings = pushed?;
+        let findings: Vec<_> = findings
+            .iter()
+            .map(|f| f.in_units(qa_core::Units::Utf16))
+            .collect();
         Ok(convert::to_js(env, &findings)?)
     }
 }
@@ -386,10 +387,7 @@ impl Task for ScoreMany {
                 .enumerate()
                 .map(|(i, o)| {
                     o.unwrap_or_else(|| match scored.next().expect("one result per transcript") {
-                        Ok(mut report) => {
-                            report.to_utf16_offsets();
-                            Ok(report)
-                        }
+                        Ok(report) => Ok(report),
                         Err(e) => Err(Failure::Transcript(
                             error::TranscriptFault::from(e).in_batch(i),
                         )),
@@ -407,8 +405,8 @@ impl Task for ScoreMany {
                 return Err(first.expect("found above").into_napi(&env));
             }
         }
-        // the reports (offsets already in UTF-16) as one JSON array, parsed at once; the
-        // errors of a settled batch take their places
+        // the reports (offsets in UTF-16) as one JSON array, parsed at once; the errors of a
+        // settled batch take their places
         let (reports, errors): (Vec<_>, Vec<_>) = outcomes
             .into_iter()
             .enumerate()
@@ -417,6 +415,10 @@ impl Task for ScoreMany {
                 Err(e) => (None, Some((i as u32, e))),
             })
             .unzip();
+        let reports: Vec<_> = reports
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.in_units(qa_core::Units::Utf16)))
+            .collect();
         let array = convert::to_js(&env, &reports)?;
         if errors.iter().any(Option::is_some) {
             let mut object = array.coerce_to_object()?;

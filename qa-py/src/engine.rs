@@ -228,13 +228,13 @@ impl PyEngine {
     /// The rubric's name.
     #[getter]
     fn name(&self) -> &str {
-        &self.engine.rubric().name
+        self.engine.rubric().name()
     }
 
     /// The rubric's version.
     #[getter]
     fn version(&self) -> Option<&str> {
-        self.engine.rubric().version.as_deref()
+        self.engine.rubric().version()
     }
 
     /// The limits this engine applies, by name.
@@ -262,8 +262,8 @@ impl PyEngine {
         let rubric = self.engine.rubric();
         format!(
             "<Engine rubric={:?} rules={}>",
-            rubric.name,
-            rubric.rules.len()
+            rubric.name(),
+            rubric.rules().len()
         )
     }
 }

@@ -51,7 +51,12 @@ impl Checker<'_> {
         }
     }
 
-    pub(crate) fn match_expr(&mut self, node: &Node, what: &str, depth: usize) -> Option<MatchExpr> {
+    pub(crate) fn match_expr(
+        &mut self,
+        node: &Node,
+        what: &str,
+        depth: usize,
+    ) -> Option<MatchExpr> {
         if depth > self.limits.max_nesting {
             self.err(
                 K::TooDeep,

@@ -136,7 +136,11 @@ impl Checker<'_> {
             .chain(WINDOW_FIELDS)
             .chain(TEXT_FIELDS)
             .copied()
-            .chain(RuleKind::ALL.iter().flat_map(|k| k.fields().iter().copied()))
+            .chain(
+                RuleKind::ALL
+                    .iter()
+                    .flat_map(|k| k.fields().iter().copied()),
+            )
             .collect();
         let allowed: Vec<&str> = match kind {
             Some(k) => {
@@ -243,21 +247,19 @@ impl Checker<'_> {
                     .non_negative(v, "max_deduct")
                     .map(|x| c.max_deduct = Some(x))
                     .is_some(),
-                "bonus" if kind != Some(RuleKind::Require) => {
-                    match self.non_negative(v, "bonus") {
-                        Some(x) if x > 0.0 => {
-                            let k = kind.map_or("this kind", RuleKind::as_str);
-                            self.err(
-                                K::InvalidValue,
-                                v.pos,
-                                format!("`bonus` applies to `require` rules only, not `{k}`"),
-                            );
-                            false
-                        }
-                        Some(_) => true,
-                        None => false,
+                "bonus" if kind != Some(RuleKind::Require) => match self.non_negative(v, "bonus") {
+                    Some(x) if x > 0.0 => {
+                        let k = kind.map_or("this kind", RuleKind::as_str);
+                        self.err(
+                            K::InvalidValue,
+                            v.pos,
+                            format!("`bonus` applies to `require` rules only, not `{k}`"),
+                        );
+                        false
                     }
-                }
+                    Some(_) => true,
+                    None => false,
+                },
                 "fatal" => self.boolean(v, "fatal").map(|b| c.fatal = b).is_some(),
                 "alert" => self.boolean(v, "alert").map(|b| c.alert = b).is_some(),
                 "negation" => self

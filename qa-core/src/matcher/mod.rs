@@ -42,7 +42,9 @@ impl Hit {
 
     /// Whether two matches share a character (`WHOLE` overlaps everything).
     pub fn overlaps(self, other: Hit) -> bool {
-        self == Hit::WHOLE || other == Hit::WHOLE || (self.start < other.end && other.start < self.end)
+        self == Hit::WHOLE
+            || other == Hit::WHOLE
+            || (self.start < other.end && other.start < self.end)
     }
 }
 
@@ -69,7 +71,10 @@ enum LeafKind {
     Phrases,
     /// A regex; `gated` when every match starts with one of a few literals that are in the
     /// automaton, so the regex runs only on turns where one of them was found.
-    Regex { re: Pattern, gated: bool },
+    Regex {
+        re: Pattern,
+        gated: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +213,11 @@ impl<'r> MatchCompiler<'r> {
                 self.push(Expr::Leaf(leaf))
             }
             MatchExpr::Near(n) => {
-                let items = n.items().iter().map(|i| self.expr(i, negation, word)).collect();
+                let items = n
+                    .items()
+                    .iter()
+                    .map(|i| self.expr(i, negation, word))
+                    .collect();
                 self.push(Expr::Near {
                     items,
                     within: n.within(),
@@ -440,12 +449,17 @@ impl Matcher {
 
     /// The matches of `expr` in the scanned turn, merged (overlapping matches are one), sorted.
     pub fn eval(&self, expr: ExprId, scratch: &mut TurnScratch, out: &mut Vec<Hit>) {
-        out.clear();
-        if !self.may_match(expr, scratch) {
-            return;
-        }
-        self.eval_into(expr, scratch, out);
+        self.eval_unmerged(expr, scratch, out);
         merge(out);
+    }
+
+    /// The matches of `expr` in the scanned turn, each on its own (not merged, not sorted): for
+    /// `except`, which drops the matches it overlaps before the rest are merged.
+    pub fn eval_unmerged(&self, expr: ExprId, scratch: &mut TurnScratch, out: &mut Vec<Hit>) {
+        out.clear();
+        if self.may_match(expr, scratch) {
+            self.eval_into(expr, scratch, out);
+        }
     }
 
     fn eval_into(&self, expr: ExprId, scratch: &mut TurnScratch, out: &mut Vec<Hit>) {
@@ -566,7 +580,7 @@ fn leaves_of(exprs: &[Expr], e: ExprId, out: &mut Vec<u32>) {
 }
 
 /// Sorts matches and merges overlapping ones into their union.
-fn merge(spans: &mut Vec<Hit>) {
+pub(crate) fn merge(spans: &mut Vec<Hit>) {
     if spans.len() < 2 {
         return;
     }

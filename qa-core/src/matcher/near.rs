@@ -8,8 +8,9 @@ use crate::normalize::Normalized;
 #[derive(Debug)]
 pub(crate) struct OutOfSteps;
 
-/// Finds, for each occurrence that can start a chain, the chain with the earliest end, and
-/// pushes its span. `occ` holds (span, item) pairs; `k` is the number of items (at most
+/// Finds, for each occurrence that can start a chain, every chain from it, and pushes their
+/// union: the span from that occurrence's start to the latest end of a chain (every chain is a
+/// match, and a rule's overlapping matches are one). `occ` holds (span, item) pairs; `k` is the number of items (at most
 /// `NEAR_MAX_ITEMS`, so a set of items fits a `u64`). Every occurrence looked at from a chain is
 /// one step; past `max_steps`, the search stops with an error rather than a partial answer.
 pub(crate) fn chains(
@@ -44,7 +45,7 @@ pub(crate) fn chains(
         let mut best: Option<u32> = None;
         while let Some((j, mask, end_char, end_byte)) = stack.pop() {
             if mask == full {
-                best = Some(best.map_or(end_byte, |b| b.min(end_byte)));
+                best = Some(best.map_or(end_byte, |b| b.max(end_byte)));
                 continue;
             }
             for (l, o) in occ.iter().enumerate().skip(j + 1) {

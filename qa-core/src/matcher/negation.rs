@@ -159,4 +159,3 @@ fn covers(head: &str, at: usize, rest: &str, w: &str) -> bool {
         .match_indices(w)
         .any(|(pos, _)| lo + pos <= at && lo + pos + w.len() > at)
 }
-

@@ -94,4 +94,3 @@ impl TurnScratch {
         !(segment::is_word_char(a) && segment::is_word_char(b))
     }
 }
-

@@ -48,7 +48,11 @@ impl Kind for Forbid {
     }
 
     fn compile(&self, common: &Common, m: &mut MatchCompiler<'_>) -> ExprId {
-        m.expr(&self.matcher, common.negation == Negation::Skip, common.word)
+        m.expr(
+            &self.matcher,
+            common.negation == Negation::Skip,
+            common.word,
+        )
     }
 
     fn gate(rule: &Compiled<Self>) -> Option<ExprId> {

@@ -41,7 +41,9 @@ use crate::options::Role;
 use crate::report::{Finding, Span};
 
 /// What a rule kind is made of. One implementation per module of `rules/`.
-pub(crate) trait Kind: Sized + Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
+pub(crate) trait Kind:
+    Sized + Clone + fmt::Debug + PartialEq + Send + Sync + 'static
+{
     /// The kind's name in a rubric (`kind: forbid`).
     const NAME: &'static str;
     /// The kind's own fields (beyond those every rule has).
@@ -227,14 +229,22 @@ impl<'a> TurnCx<'a> {
 
     /// Evaluates an expression on this turn into [`TurnCx::spans`], minus the matches that
     /// overlap one of `except`; whether anything is left.
+    ///
+    /// `except` applies to each match before overlapping matches are merged: of `ab` and `bc`
+    /// in `abc` with `except: [c]`, `ab` stands.
     pub fn eval(&mut self, expr: ExprId, except: Option<ExprId>) -> bool {
-        self.matcher.eval(expr, self.scratch, self.spans);
-        if let Some(ex) = except {
-            if !self.spans.is_empty() && self.matcher.may_match(ex, self.scratch) {
-                let mut excepted = Vec::new();
-                self.matcher.eval(ex, self.scratch, &mut excepted);
-                self.spans.retain(|s| !excepted.iter().any(|e| e.overlaps(*s)));
+        match except {
+            Some(ex) if self.matcher.may_match(ex, self.scratch) => {
+                self.matcher.eval_unmerged(expr, self.scratch, self.spans);
+                if !self.spans.is_empty() {
+                    let mut excepted = Vec::new();
+                    self.matcher.eval_unmerged(ex, self.scratch, &mut excepted);
+                    self.spans
+                        .retain(|s| !excepted.iter().any(|e| e.overlaps(*s)));
+                    crate::matcher::merge(self.spans);
+                }
             }
+            _ => self.matcher.eval(expr, self.scratch, self.spans),
         }
         !self.spans.is_empty()
     }

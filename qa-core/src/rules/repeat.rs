@@ -93,7 +93,10 @@ impl Kind for Repeat {
             return;
         }
         let threshold = rule.spec.similarity - 1e-12;
-        let repeated = state.earlier.iter().any(|e| jaccard(e, &words) >= threshold);
+        let repeated = state
+            .earlier
+            .iter()
+            .any(|e| jaccard(e, &words) >= threshold);
         let found = if repeated {
             vec![cx.evidence(rule, Hit::WHOLE)]
         } else {

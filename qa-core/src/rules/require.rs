@@ -90,7 +90,11 @@ impl Kind for Require {
     }
 
     fn compile(&self, common: &Common, m: &mut MatchCompiler<'_>) -> ExprId {
-        m.expr(&self.matcher, common.negation == Negation::Skip, common.word)
+        m.expr(
+            &self.matcher,
+            common.negation == Negation::Skip,
+            common.word,
+        )
     }
 
     fn gate(rule: &Compiled<Self>) -> Option<ExprId> {

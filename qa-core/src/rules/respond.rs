@@ -184,10 +184,7 @@ impl Kind for Respond {
                     // a trigger without times (or NaN ones) waits for an answer or the end
                     let at = cx.end.or(cx.start).map(|t| t + s);
                     if let Some(at) = at.filter(|at| !at.is_nan()) {
-                        state.deadlines.push(Deadline {
-                            at,
-                            turn: cx.index,
-                        });
+                        state.deadlines.push(Deadline { at, turn: cx.index });
                     }
                     usize::MAX
                 }

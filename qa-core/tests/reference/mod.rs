@@ -553,38 +553,7 @@ fn ends_at(text: &[char], e: usize, w: &[char]) -> bool {
     e >= w.len() && text[e - w.len()..e] == *w
 }
 
-/// Engine behaviours that disagree with the spec and are recorded as engine bugs (see the
-/// `#[ignore]`d regression tests in `differential.rs`). With a quirk on, the reference imitates
-/// the engine there, so that the property test keeps finding *other* disagreements; the strict
-/// reference (`Quirks::NONE`) is what the spec says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Quirks {
-    /// `except` is applied to the rule's matches after overlapping ones were merged, so a
-    /// match that overlaps no except phrase is dropped with the one it overlaps.
-    pub except_after_merge: bool,
-    /// `_` counts as a word character: for `word: true` boundaries, and before (not after) an
-    /// English negation word.
-    pub underscore_is_word: bool,
-    /// A `require` with `window: {first: N}` or `{turns: [a, b]}` whose window closes before the
-    /// conversation ends (the role's N-th turn, turn b of the role) reports a miss only when
-    /// `deduct > 0`: with `deduct: 0` and no bonus the miss is dropped.
-    pub early_require_needs_deduct: bool,
-    /// `near` yields, for each starting item occurrence, only its shortest match (the least
-    /// end), not every combination of item occurrences within the distance.
-    pub near_shortest: bool,
-}
-
-impl Quirks {
-    pub const NONE: Quirks = Quirks {
-        except_after_merge: false,
-        underscore_is_word: false,
-        early_require_needs_deduct: false,
-        near_shortest: false,
-    };
-}
-
 struct Ctx<'a> {
-    quirks: Quirks,
     rubric: &'a Rubric,
     norm: Normalize,
     rule: &'a Rule,
@@ -650,7 +619,7 @@ impl Ctx<'_> {
     }
 
     fn word_char(&self, c: char) -> bool {
-        letter_or_digit(c) || (self.quirks.underscore_is_word && c == '_')
+        letter_or_digit(c)
     }
 
     fn phrases(&self, l: &Leaf) -> Vec<String> {
@@ -768,11 +737,7 @@ impl Ctx<'_> {
                         end = end.max(s.1);
                     }
                     if ok {
-                        let first = chosen[0];
-                        match out.iter_mut().find(|(f, _)| *f == first) {
-                            Some((_, e)) if self.quirks.near_shortest => *e = (*e).min(end),
-                            _ => out.push((first, end)),
-                        }
+                        out.push((chosen[0], end));
                     }
                     // next combination
                     let mut k = 0;
@@ -806,9 +771,7 @@ impl Ctx<'_> {
             .flat_map(|l| self.leaf(l, false))
             .collect();
         let overlaps_except = |&(s, e): &Span| excepts.iter().any(|&(a, b)| a < e && s < b);
-        if !self.quirks.except_after_merge {
-            all.retain(|s| !overlaps_except(s));
-        }
+        all.retain(|s| !overlaps_except(s));
         all.sort_unstable();
         all.dedup();
         let mut merged: Vec<Span> = Vec::new();
@@ -817,9 +780,6 @@ impl Ctx<'_> {
                 Some(last) if s.0 < last.1 => last.1 = last.1.max(s.1),
                 _ => merged.push(s),
             }
-        }
-        if self.quirks.except_after_merge {
-            merged.retain(|s| !overlaps_except(s));
         }
         merged
     }
@@ -883,7 +843,7 @@ fn needs_timestamps(r: &Rule) -> bool {
 }
 
 /// Scores `turns` with `rubric`, from the spec's words.
-pub fn score(rubric: &Rubric, turns: &[Turn], quirks: Quirks) -> Outcome {
+pub fn score(rubric: &Rubric, turns: &[Turn]) -> Outcome {
     let norm = rubric.normalize.clone().unwrap_or(Normalize {
         fullwidth: None,
         case: None,
@@ -913,7 +873,6 @@ pub fn score(rubric: &Rubric, turns: &[Turn], quirks: Quirks) -> Outcome {
             continue;
         }
         let ctx = |i: usize| Ctx {
-            quirks,
             rubric,
             norm: norm.clone(),
             rule,
@@ -966,15 +925,7 @@ pub fn score(rubric: &Rubric, turns: &[Turn], quirks: Quirks) -> Outcome {
                 let deduct = rule.deduct.unwrap_or(0.0);
                 let bonus = rule.bonus.unwrap_or(0.0);
                 let pure_bonus = bonus > 0.0 && deduct == 0.0;
-                let decided_early = match rule.window {
-                    Some(Window::First(n)) => {
-                        (0..turns.len()).filter(|&i| role.covers(roles[i])).count() >= n
-                    }
-                    Some(Window::Turns(_, b)) => b < turns.len() && role.covers(roles[b]),
-                    _ => false,
-                };
-                let dropped = quirks.early_require_needs_deduct && decided_early && deduct == 0.0;
-                if !met[r] && !pure_bonus && !dropped {
+                if !met[r] && !pure_bonus {
                     found.push((r, finding(None, None)));
                 }
             }
