@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use qa_core::{Engine, Format, Limits, Rubric, SessionMeta, Transcript};
+use aho_corasick::AhoCorasickKind;
+use qa_core::{AutomatonChoice, Engine, Format, Limits, Rubric, SessionMeta, Transcript};
 use serde_json::Value;
 
 fn cases_dir() -> PathBuf {
@@ -103,7 +104,8 @@ fn check_error(err: &qa_core::RubricError, want: &[Value]) -> Option<String> {
     None
 }
 
-fn run_case(path: &Path) -> Option<String> {
+fn run_case(path: &Path, automaton: AutomatonChoice) -> Option<String> {
+    let build = |r: Rubric| Engine::builder().automaton(automaton).build(r);
     let text = std::fs::read_to_string(path).unwrap();
     let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let rubric = load_rubric(&case);
@@ -113,15 +115,23 @@ fn run_case(path: &Path) -> Option<String> {
         .cloned()
         .or_else(|| case.get("expected_error").map(|e| vec![e.clone()]));
     if let Some(want) = want_errors {
-        return match rubric.and_then(Engine::new) {
+        return match rubric.and_then(build) {
             Ok(_) => Some("the rubric was accepted; want an error".into()),
             Err(e) => check_error(&e, &want),
         };
     }
-    let engine = match rubric.and_then(Engine::new) {
+    let engine = match rubric.and_then(build) {
         Ok(e) => e,
         Err(e) => return Some(format!("rubric rejected: {e}")),
     };
+    let want_kind = match automaton {
+        AutomatonChoice::Dfa => Some(AhoCorasickKind::DFA),
+        AutomatonChoice::ContiguousNfa => Some(AhoCorasickKind::ContiguousNFA),
+        _ => None,
+    };
+    if engine.automaton_kind().is_some() && engine.automaton_kind() != want_kind {
+        return Some(format!("built {:?}, want {want_kind:?}", engine.automaton_kind()));
+    }
     let transcript = Transcript::from_value(case["transcript"].clone()).expect("valid transcript");
     let want = &case["expected"];
     let report = engine.score(&transcript);
@@ -156,8 +166,8 @@ fn run_case(path: &Path) -> Option<String> {
     None
 }
 
-#[test]
-fn golden_cases() {
+/// Runs every case with the engine's automaton forced to one kind.
+fn golden_cases(automaton: AutomatonChoice) {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
         .expect("testdata/cases exists")
         .map(|e| e.unwrap().path())
@@ -172,14 +182,27 @@ fn golden_cases() {
     let failures: Vec<String> = paths
         .iter()
         .filter_map(|p| {
-            run_case(p).map(|why| format!("{}: {why}", p.file_name().unwrap().to_string_lossy()))
+            run_case(p, automaton)
+                .map(|why| format!("{}: {why}", p.file_name().unwrap().to_string_lossy()))
         })
         .collect();
     assert!(
         failures.is_empty(),
-        "{} of {} golden cases failed:\n\n{}",
+        "{automaton:?}: {} of {} golden cases failed:\n\n{}",
         failures.len(),
         paths.len(),
         failures.join("\n\n")
     );
+}
+
+/// Every case under each automaton kind the engine builds (a DFA up to 2,000 distinct phrases,
+/// a contiguous NFA past it), as aho-corasick's own tests run every kind.
+#[test]
+fn golden_cases_dfa() {
+    golden_cases(AutomatonChoice::Dfa);
+}
+
+#[test]
+fn golden_cases_contiguous_nfa() {
+    golden_cases(AutomatonChoice::ContiguousNfa);
 }
