@@ -6,8 +6,10 @@
 //! - Each pool belongs to the process that built it. A child made by `fork` (multiprocessing's
 //!   default on Linux) has none of its parent's threads, so a pool copied from the parent would
 //!   take jobs that no thread ever runs (issue 16.1: the child hung in its next `score_many`).
-//!   The first call in a new process forgets the copied pools without touching them (their
-//!   locks may have been copied held) and builds its own.
+//!   A child forgets the copied pools without touching them (their locks may have been
+//!   copied held) and builds its own: right after a fork made by Python (`os.register_at_fork`,
+//!   see `lib.rs`), and in any case on its first call, when the pid is not the one the pools
+//!   were built in (a fork made outside Python).
 //! - No call uses rayon's global pool, which cannot be rebuilt after a fork: the default
 //!   (`jobs=None`) is a pool of one thread per core, built here like the others, and one thread
 //!   scores on the calling thread.
@@ -27,6 +29,7 @@ pub(crate) const THREADS_PER_CORE: usize = 4;
 pub(crate) const POOLS_KEPT: usize = 2;
 
 /// The kept pools, in the process that built them.
+#[derive(Debug)]
 struct Pools {
     /// The process the pools belong to (0: none built yet).
     pid: u32,
@@ -40,6 +43,31 @@ static POOLS: Mutex<Pools> = Mutex::new(Pools {
     pid: 0,
     kept: Vec::new(),
 });
+
+impl Pools {
+    /// Forgets the pools, which are a forked parent's, and makes the (empty) list this
+    /// process's. Their threads do not exist here, and dropping a pool would signal them through
+    /// state copied in whatever shape the parent's threads left it: they are leaked instead,
+    /// once per process.
+    fn forget_the_parents(&mut self) {
+        for (_, pool) in self.kept.drain(..) {
+            std::mem::forget(pool);
+        }
+        self.pid = std::process::id();
+    }
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Pools> {
+    // a poisoned lock only means a thread panicked while building a pool: the list is fine
+    POOLS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Called in the child right after Python forks (`os.register_at_fork(after_in_child=…)`):
+/// the pools are the parent's, even if the child's pid is the one they were built in (a
+/// recycled pid).
+pub(crate) fn forked() {
+    lock().forget_the_parents();
+}
 
 /// The cores this process may use (CPU affinity and cgroup quota, as rayon counts them).
 pub(crate) fn cores() -> usize {
@@ -56,17 +84,9 @@ pub(crate) fn threads(jobs: Option<usize>) -> usize {
 /// A pool of `threads` threads, shared by the calls that use the same number, built in this
 /// process.
 pub(crate) fn with_threads(threads: usize) -> Result<Arc<ThreadPool>, ThreadPoolBuildError> {
-    // a poisoned lock only means a thread panicked while building a pool: the list is fine
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    let pid = std::process::id();
-    if pools.pid != pid {
-        // Forked (or first use): the pools are the parent's, and their threads do not exist
-        // here. Dropping one would signal those threads through state copied in whatever
-        // shape the parent's threads left it: leak them instead, once per process.
-        for (_, pool) in pools.kept.drain(..) {
-            std::mem::forget(pool);
-        }
-        pools.pid = pid;
+    let mut pools = lock();
+    if pools.pid != std::process::id() {
+        pools.forget_the_parents();
     }
     if let Some(i) = pools.kept.iter().position(|(n, _)| *n == threads) {
         let entry = pools.kept.remove(i);
