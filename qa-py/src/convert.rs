@@ -354,16 +354,22 @@ pub(crate) fn to_python<'py, T: serde::Serialize>(
 /// `pythonize` makes a new str per key of every dict. Kept over `pythonize` (MIT, PyO3 0.29)
 /// for the difference measured on the same reports: the 50 dialogues of
 /// testdata/corpus/stc3-sample.jsonl scored with testdata/rubrics/rich.yaml (242 findings),
-/// release build, best of 25 runs of 10 rounds, both in one process, three runs at load
-/// averages 516–545 on 2 shared cores (one earlier run at load 161 agreed): a report takes
-/// 11.0–12.3 µs here when converted in a batch (`score_many`) against 17.2–24.8 µs with
-/// `pythonize::pythonize`: 5–13 µs saved a report, 6–20 % of the 58–88 µs that scoring it
-/// takes. Converted one per call (`score`, `Session`) both take about 20 µs.
+/// release build, both in one process, best of 25 runs of 10 or 20 rounds, µs a report:
+///
+/// | 1-min load (2 shared cores) | batch (`score_many`) | one per call | `pythonize` | scoring |
+/// |---|---|---|---|---|
+/// | 15–28 (5 runs)    | 7.7–11.5  | 10.1–14.9 | 9.7–14.2  | 38–57 |
+/// | 516–545 (3 runs)  | 11.0–12.3 | 19.7–23.1 | 17.2–24.8 | 58–88 |
+///
+/// In a batch this is 15–25 % faster than `pythonize` at low load (2–3.5 µs a report, 4–5 % of
+/// `score_many` end to end) and up to twice as fast under load; one report per call
+/// (`score`, `Session`) the two are even.
 ///
 /// Reading goes the other way through [`to_value`], the one path from Python data to the
-/// core: 4.8–6.2 µs a transcript against 9.6–16.3 µs for `pythonize::depythonize` into a
-/// `Value` (same runs), which besides has no depth limit (deep data overflows the stack), no
-/// path in its errors, reads NaN as `null` and takes sets and dataclasses.
+/// core: 3.6–5.9 µs a transcript at low load (4.8–6.2 at load 516–545) against 7.2–11.7
+/// (9.6–16.3) for `pythonize::depythonize` into a `Value`, which besides has no depth limit
+/// (deep data overflows the stack), no path in its errors, reads NaN as `null` and takes sets
+/// and dataclasses.
 pub(crate) struct ToPython<'py> {
     py: Python<'py>,
     /// Field and variant names, each made a str once.
