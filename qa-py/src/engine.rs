@@ -141,18 +141,22 @@ impl PyEngine {
                 )))
             }
         };
+        let threads = match jobs {
+            None | Some(1..=pool::MAX_JOBS) => pool::threads(jobs),
+            Some(n) => {
+                return Err(PyValueError::new_err(format!(
+                    "jobs must be between 1 and {}, not {n}",
+                    pool::MAX_JOBS
+                )))
+            }
+        };
+        // one thread scores on this one; more run on a pool of this process (see `pool`)
         let pool =
-            match jobs {
-                None => None,
-                Some(n @ 1..=pool::MAX_JOBS) => Some(pool::with_jobs(n).map_err(|e| {
+            match threads {
+                1 => None,
+                n => Some(pool::with_threads(n).map_err(|e| {
                     PyRuntimeError::new_err(format!("cannot start {n} threads: {e}"))
                 })?),
-                Some(n) => {
-                    return Err(PyValueError::new_err(format!(
-                        "jobs must be between 1 and {}, not {n}",
-                        pool::MAX_JOBS
-                    )))
-                }
             };
         // Read every transcript with the GIL; a bad one is an error in its place.
         let mut slots: Vec<Result<usize, PyErr>> = Vec::new();
@@ -171,7 +175,7 @@ impl PyEngine {
         let results = py.detach(|| {
             guarded(|| match &pool {
                 Some(pool) => pool.install(|| engine.try_score_many(&good)),
-                None => engine.try_score_many(&good),
+                None => good.iter().map(|t| engine.try_score(t)).collect(),
             })
         })?;
         let out = PyList::empty(py);

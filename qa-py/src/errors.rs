@@ -11,7 +11,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
-use qa_core::{RubricError, RubricErrorKind, TranscriptError};
+use qa_core::{RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
 
 use crate::convert::{BadKind, BadValue, Step};
 
@@ -114,9 +114,11 @@ pub(crate) fn bad_transcript(
     turn: Option<usize>,
     index: Option<usize>,
 ) -> PyErr {
+    // the core's names, so that a kind is the same string in Rust, Python, Node and the CLI
     let kind = match bad.kind {
-        BadKind::WrongType => "wrong_type",
-        BadKind::InvalidValue | BadKind::TooDeep => "invalid_value",
+        BadKind::WrongType => TranscriptErrorKind::WrongType,
+        BadKind::InvalidValue => TranscriptErrorKind::InvalidValue,
+        BadKind::TooDeep => TranscriptErrorKind::TooDeep,
     };
     // `turns[2].start.x` → turn 2, field `start`; `meta.a` → field `meta`
     let (turn, field, skip) = match (turn, bad.path.as_slice()) {
@@ -136,7 +138,7 @@ pub(crate) fn bad_transcript(
         Some(t) => format!("turn {t}: {}", bad.describe(skip)),
         None => bad.to_string(),
     };
-    new_transcript_error(py, message, kind, turn, field, index)
+    new_transcript_error(py, message, kind.as_str(), turn, field, index)
 }
 
 fn new_transcript_error(

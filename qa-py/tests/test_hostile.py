@@ -133,7 +133,7 @@ def test_deep_nesting_is_a_typed_error() -> None:
         try:
             engine.score({"turns": [], "meta": deep})
         except qa_engine.TranscriptError as e:
-            assert (e.kind, e.field) == ("invalid_value", "meta"), e
+            assert (e.kind, e.field) == ("too_deep", "meta"), e
         else:
             raise AssertionError("deep meta accepted")
         loop = []
@@ -141,7 +141,7 @@ def test_deep_nesting_is_a_typed_error() -> None:
         try:
             engine.score({"turns": [{"speaker": "agent", "text": "x", "end": loop}]})
         except qa_engine.TranscriptError as e:
-            assert (e.turn, e.field) == (0, "end"), e
+            assert (e.kind, e.turn, e.field) == ("too_deep", 0, "end"), e
         else:
             raise AssertionError("a list that contains itself accepted")
         try:

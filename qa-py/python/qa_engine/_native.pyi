@@ -36,7 +36,15 @@ class Engine:
         jobs: int | None = None,
         *,
         errors: Literal["raise"] = "raise",
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """Scores `transcripts` in parallel without the GIL; the reports keep the input order.
+
+        `jobs`: threads to score on, 1 to 256 (else `ValueError`), capped at 4 per core the
+        process may use; the default is one per core, and 1 scores on the calling thread. At
+        most two thread pools are kept (the sizes used last). Safe in a forked child: it
+        starts threads of its own. With `errors="return"` a bad transcript's
+        `TranscriptError` takes its place in the result instead of being raised.
+        """
     @overload
     def score_many(
         self,
@@ -44,7 +52,8 @@ class Engine:
         jobs: int | None = None,
         *,
         errors: Literal["return"],
-    ) -> list[dict[str, Any] | TranscriptError]: ...
+    ) -> list[dict[str, Any] | TranscriptError]:
+        """As above; `jobs` is capped at 4 threads per core, see the first overload."""
     def session(
         self,
         *,
