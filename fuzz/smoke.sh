@@ -22,7 +22,7 @@ fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(rubric_parse score session)
+  targets=(rubric_parse score session builder)
 fi
 seconds="${SECONDS_PER_TARGET:-30}"
 

@@ -227,3 +227,75 @@ pub fn transcript(turns: Vec<Turn>) -> Transcript {
         ..Transcript::default()
     }
 }
+
+/// A rubric built through the public Rust API from fuzzer bytes: rules of any kind with any
+/// setters and values, valid for their kind or not (the checker must answer with errors).
+pub fn built_rubric(u: &mut Unstructured<'_>) -> Result<qa_core::RubricBuilder> {
+    use qa_core::{Negation, Role, RuleBuilder, Scope, Severity, Window, Within};
+    fn number(u: &mut Unstructured<'_>) -> Result<f64> {
+        Ok(match u.int_in_range(0..=5)? {
+            0 => -1.0,
+            1 => f64::NAN,
+            2 => f64::INFINITY,
+            _ => f64::from(u.int_in_range(0u8..=60)?),
+        })
+    }
+    fn phrases(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
+        let n = u.int_in_range(0..=3)?;
+        (0..n).map(|_| Ok(u.choose(PIECES)?.to_string())).collect()
+    }
+    let roles = [Role::Agent, Role::Customer, Role::Other, Role::Any];
+    let mut b = qa_core::RubricBuilder::new("fuzz").list("l", phrases(u)?);
+    let rules = u.int_in_range(0..=4)?;
+    for i in 0..rules {
+        let kind = *u.choose(qa_core::RuleKind::ALL)?;
+        let mut r = RuleBuilder::new(format!("r{i}"), kind);
+        let setters = u.int_in_range(0..=8)?;
+        for _ in 0..setters {
+            r = match u.int_in_range(0..=20)? {
+                0 => r.matching(phrases(u)?),
+                1 => r.except(phrases(u)?),
+                2 => r.when(*u.choose(&roles)?, phrases(u)?),
+                3 => r.expect(*u.choose(&roles)?, phrases(u)?),
+                4 => r.role(*u.choose(&roles)?),
+                5 => r.window(match u.int_in_range(0..=3)? {
+                    0 => Window::First(u.int_in_range(0..=3)?),
+                    1 => Window::Last(u.int_in_range(0..=3)?),
+                    2 => Window::Turns(u.int_in_range(0..=4)?, u.int_in_range(0..=4)?),
+                    _ => Window::Seconds(number(u)?, number(u)?),
+                }),
+                6 => r.severity(*u.choose(&[Severity::Info, Severity::Major])?),
+                7 => r.deduct(number(u)?),
+                8 => r.max_deduct(number(u)?),
+                9 => r.bonus(number(u)?),
+                10 => r.fatal(u.arbitrary()?),
+                11 => r.alert(u.arbitrary()?),
+                12 => r.negation(*u.choose(&[Negation::Keep, Negation::Skip])?),
+                13 => r.word(u.arbitrary()?),
+                14 => r.within(if u.arbitrary()? {
+                    Within::Turns(u.int_in_range(0..=3)?)
+                } else {
+                    Within::Seconds(number(u)?)
+                }),
+                15 => r.scope(*u.choose(&[Scope::First, Scope::Each])?),
+                16 => r.max_seconds(number(u)?),
+                17 => r.min_seconds(number(u)?),
+                18 => r.max_count(u.int_in_range(0..=3)?),
+                19 => r.similarity(number(u)? / 50.0),
+                _ => {
+                    let key = *u.choose(&["match", "except", "window", "when", "bogus", "kind"])?;
+                    let value = match u.int_in_range(0..=4)? {
+                        0 => serde_json::json!([{"regex": "\\d{3}"}]),
+                        1 => serde_json::json!({"near": ["a", "b"], "within": 2}),
+                        2 => serde_json::json!({"all": ["a", {"not": "b"}]}),
+                        3 => serde_json::json!([{"regex": "("}]),
+                        _ => serde_json::json!(null),
+                    };
+                    r.field(key, value)
+                }
+            };
+        }
+        b = b.rule(r);
+    }
+    Ok(b)
+}

@@ -130,7 +130,10 @@ fn run_case(path: &Path, automaton: AutomatonChoice) -> Option<String> {
         _ => None,
     };
     if engine.automaton_kind().is_some() && engine.automaton_kind() != want_kind {
-        return Some(format!("built {:?}, want {want_kind:?}", engine.automaton_kind()));
+        return Some(format!(
+            "built {:?}, want {want_kind:?}",
+            engine.automaton_kind()
+        ));
     }
     let transcript = Transcript::from_value(case["transcript"].clone()).expect("valid transcript");
     let want = &case["expected"];

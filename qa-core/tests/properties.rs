@@ -5,7 +5,10 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use qa_core::{Engine, Format, Limits, Report, Rubric, SessionMeta, Transcript, Turn};
+use qa_core::{
+    Engine, Format, Limits, Negation, Report, Role, Rubric, RubricBuilder, RuleBuilder, RuleKind,
+    Scope, SessionMeta, Severity, Transcript, Turn, Window, Within,
+};
 
 fn testdata() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata"))
@@ -288,4 +291,200 @@ fn engine_is_shared_across_threads() {
             s.spawn(move || assert_eq!(&engine.score(t), want));
         }
     });
+}
+
+/// One setter of the public rule builder with an arbitrary value, valid or not for the kind.
+#[derive(Debug, Clone)]
+enum Setter {
+    Matching(Vec<String>),
+    Except(Vec<String>),
+    When(Role, Vec<String>),
+    Expect(Role, Vec<String>),
+    Role(Role),
+    Window(Window),
+    Severity(Severity),
+    Deduct(f64),
+    MaxDeduct(f64),
+    Bonus(f64),
+    Fatal(bool),
+    Alert(bool),
+    Negation(Negation),
+    Word(bool),
+    Within(Within),
+    Scope(Scope),
+    MaxSeconds(f64),
+    MinSeconds(f64),
+    MaxCount(usize),
+    Similarity(f64),
+    Field(String, serde_json::Value),
+}
+
+fn number() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => 0.0..50.0f64,
+        1 => Just(-1.0),
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(1e308),
+    ]
+}
+
+fn phrase_list() -> impl Strategy<Value = Vec<String>> {
+    let phrase = prop::sample::select(vec![
+        "您好",
+        "这是规定",
+        "保本",
+        "not",
+        "@l",
+        "@nosuch",
+        "",
+        "  ",
+        "😀",
+        "ＡＢ",
+        "a",
+        "12315",
+    ]);
+    prop::collection::vec(phrase.prop_map(str::to_string), 0..4)
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    prop::sample::select(vec![Role::Agent, Role::Customer, Role::Other, Role::Any])
+}
+
+fn setter() -> impl Strategy<Value = Setter> {
+    let window = prop_oneof![
+        (0usize..4).prop_map(Window::First),
+        (0usize..4).prop_map(Window::Last),
+        (0usize..5, 0usize..5).prop_map(|(a, b)| Window::Turns(a, b)),
+        (number(), number()).prop_map(|(a, b)| Window::Seconds(a, b)),
+    ];
+    let within = prop_oneof![
+        (0usize..4).prop_map(Within::Turns),
+        number().prop_map(Within::Seconds)
+    ];
+    let json = prop_oneof![
+        Just(serde_json::json!([{"regex": "\\d{3}"}])),
+        Just(serde_json::json!([{"regex": "("}])),
+        Just(serde_json::json!([{"regex": ".*"}])),
+        Just(serde_json::json!({"near": ["a", "b"], "within": 2})),
+        Just(serde_json::json!({"near": ["a"], "within": 2})),
+        Just(serde_json::json!({"all": ["a", {"not": "b"}]})),
+        Just(serde_json::json!({"not": "b"})),
+        Just(serde_json::json!({"any": []})),
+        Just(serde_json::json!(null)),
+        Just(serde_json::json!(7)),
+        Just(serde_json::json!({"bogus": 1})),
+    ];
+    let key = prop::sample::select(vec![
+        "match", "except", "when", "expect", "window", "within", "id", "kind", "bogus", "bonus",
+    ]);
+    prop_oneof![
+        phrase_list().prop_map(Setter::Matching),
+        phrase_list().prop_map(Setter::Except),
+        (role(), phrase_list()).prop_map(|(r, p)| Setter::When(r, p)),
+        (role(), phrase_list()).prop_map(|(r, p)| Setter::Expect(r, p)),
+        role().prop_map(Setter::Role),
+        window.prop_map(Setter::Window),
+        prop::sample::select(vec![Severity::Info, Severity::Minor, Severity::Critical])
+            .prop_map(Setter::Severity),
+        number().prop_map(Setter::Deduct),
+        number().prop_map(Setter::MaxDeduct),
+        number().prop_map(Setter::Bonus),
+        any::<bool>().prop_map(Setter::Fatal),
+        any::<bool>().prop_map(Setter::Alert),
+        prop::sample::select(vec![Negation::Keep, Negation::Skip]).prop_map(Setter::Negation),
+        any::<bool>().prop_map(Setter::Word),
+        within.prop_map(Setter::Within),
+        prop::sample::select(vec![Scope::First, Scope::Each]).prop_map(Setter::Scope),
+        number().prop_map(Setter::MaxSeconds),
+        number().prop_map(Setter::MinSeconds),
+        (0usize..4).prop_map(Setter::MaxCount),
+        number().prop_map(Setter::Similarity),
+        (key, json).prop_map(|(k, v)| Setter::Field(k.to_string(), v)),
+    ]
+}
+
+fn apply(b: RuleBuilder, s: Setter) -> RuleBuilder {
+    match s {
+        Setter::Matching(p) => b.matching(p),
+        Setter::Except(p) => b.except(p),
+        Setter::When(r, p) => b.when(r, p),
+        Setter::Expect(r, p) => b.expect(r, p),
+        Setter::Role(r) => b.role(r),
+        Setter::Window(w) => b.window(w),
+        Setter::Severity(s) => b.severity(s),
+        Setter::Deduct(x) => b.deduct(x),
+        Setter::MaxDeduct(x) => b.max_deduct(x),
+        Setter::Bonus(x) => b.bonus(x),
+        Setter::Fatal(x) => b.fatal(x),
+        Setter::Alert(x) => b.alert(x),
+        Setter::Negation(n) => b.negation(n),
+        Setter::Word(x) => b.word(x),
+        Setter::Within(w) => b.within(w),
+        Setter::Scope(s) => b.scope(s),
+        Setter::MaxSeconds(x) => b.max_seconds(x),
+        Setter::MinSeconds(x) => b.min_seconds(x),
+        Setter::MaxCount(n) => b.max_count(n),
+        Setter::Similarity(x) => b.similarity(x),
+        Setter::Field(k, v) => b.field(&k, v),
+    }
+}
+
+fn built_rubric() -> impl Strategy<Value = RubricBuilder> {
+    let rule = (
+        prop::sample::select(RuleKind::ALL.to_vec()),
+        prop::collection::vec(setter(), 0..8),
+    );
+    (prop::collection::vec(rule, 0..5), phrase_list()).prop_map(|(rules, list)| {
+        let mut b = RubricBuilder::new("built").list("l", list);
+        for (i, (kind, setters)) in rules.into_iter().enumerate() {
+            let r = setters
+                .into_iter()
+                .fold(RuleBuilder::new(format!("r{i}"), kind), apply);
+            b = b.rule(r);
+        }
+        b
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// Rubrics built through the public Rust API with arbitrary field combinations: the
+    /// checker answers with a rubric or errors, never a panic; a rubric that exists compiles and
+    /// scores, and its JSON reads back into an equal rubric.
+    #[test]
+    fn built_rubrics_are_checked_never_panic(b in built_rubric(), t in transcript_strategy()) {
+        let value = b.to_value();
+        match b.build() {
+            Err(e) => {
+                prop_assert!(!e.diagnostics().is_empty());
+                for d in e.diagnostics() {
+                    prop_assert!(!d.message.is_empty());
+                }
+            }
+            Ok(rubric) => {
+                let back = Rubric::from_json(&rubric.to_json());
+                prop_assert_eq!(back.as_ref().ok(), Some(&rubric), "{}", value);
+                let engine = Engine::new(rubric).expect("a checked rubric compiles");
+                let report = engine.score(&t);
+                check_report_loose(&t, &report);
+                prop_assert_eq!(engine.score(&t), report);
+            }
+        }
+    }
+}
+
+/// The built-rubric generator reaches valid rubrics often enough to test scoring with them.
+#[test]
+fn built_rubrics_are_often_valid() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let valid = (0..400)
+        .filter(|_| {
+            let b = built_rubric().new_tree(&mut runner).unwrap().current();
+            b.build().is_ok()
+        })
+        .count();
+    assert!(valid >= 40, "only {valid} of 400 built rubrics are valid");
 }
