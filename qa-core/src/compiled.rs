@@ -165,17 +165,8 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
                 MatchExpr::Phrase(p) => phrase(p, limits),
                 MatchExpr::List(_) => Ok(()),
                 MatchExpr::Regex(r) => {
-                    let size = r.pattern().memory_usage();
-                    if size > limits.max_regex_bytes {
-                        return Err(Diagnostic::new(
-                            K::RegexTooLarge,
-                            format!(
-                                "regex `{}` compiles to {size} bytes, over the limit of {}",
-                                r.as_str(),
-                                limits.max_regex_bytes
-                            ),
-                        )
-                        .at(r.position()));
+                    if let Err(msg) = pattern::fits(r.pattern(), limits.max_regex_bytes) {
+                        return Err(Diagnostic::new(K::RegexTooLarge, msg).at(r.position()));
                     }
                     self.regex_bytes += pattern::budget_cost(r.pattern());
                     if self.regex_bytes > limits.max_regex_total_bytes {

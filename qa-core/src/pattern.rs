@@ -23,6 +23,10 @@ const CACHE_BYTES: usize = 256 << 10;
 pub struct Pattern {
     source: Arc<str>,
     regex: Regex,
+    /// Case-insensitive.
+    case_insensitive: bool,
+    /// The `max_regex_bytes` it was compiled under.
+    size_limit: usize,
 }
 
 impl Pattern {
@@ -115,7 +119,34 @@ pub(crate) fn compile(
     Ok(Pattern {
         source: source.into(),
         regex,
+        case_insensitive,
+        size_limit: limits.max_regex_bytes,
     })
+}
+
+/// Whether a regex compiled under a larger `max_regex_bytes` fits a smaller one (an engine's):
+/// its NFA is built again to be measured, only in that case; the compiled regex is kept.
+pub(crate) fn fits(p: &Pattern, max_regex_bytes: usize) -> Result<(), String> {
+    if p.size_limit <= max_regex_bytes {
+        return Ok(());
+    }
+    let built = regex_automata::nfa::thompson::Compiler::new()
+        .syntax(
+            regex_automata::util::syntax::Config::new().case_insensitive(p.case_insensitive),
+        )
+        .configure(
+            regex_automata::nfa::thompson::Config::new()
+                .nfa_size_limit(Some(max_regex_bytes))
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit),
+        )
+        .build(&p.source);
+    match built {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!(
+            "regex `{}` compiles to more than {max_regex_bytes} bytes; simplify it or raise `Limits::max_regex_bytes`",
+            p.source
+        )),
+    }
 }
 
 /// What one regex counts against [`Limits::max_regex_total_bytes`].

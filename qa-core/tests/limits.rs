@@ -628,3 +628,159 @@ fn triggers_expire_by_deadline_in_any_order() {
         [Some(0), Some(1)]
     );
 }
+
+/// Issue 16.5: thousands of regexes, each within `max_regex_bytes`, cannot add up to gigabytes:
+/// compiling stops at the one that goes over `max_regex_total_bytes`.
+#[test]
+fn regexes_have_a_total_budget() {
+    let mut text = String::from("rubric: r\nrules:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "  - {{id: r{i}, kind: forbid, match: [{{regex: '\\w{{40}}|z{i}'}}]}}\n"
+        ));
+    }
+    let t = Instant::now();
+    let err = Rubric::from_yaml(&text).unwrap_err();
+    let took = t.elapsed();
+    assert_eq!(err.kind(), RubricErrorKind::RegexBudgetExceeded, "{err}");
+    let d = &err.diagnostics()[0];
+    assert!(d.line.is_some() && d.rule.is_some(), "{d:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    // one regex alone is fine; a smaller budget refuses the second
+    let two = "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [{regex: '\\w{40}'}]}\n  - {id: b, kind: forbid, match: [{regex: '\\w{40}x'}]}\n";
+    assert!(Rubric::from_yaml(two).is_ok());
+    let one_regex = Rubric::from_yaml(
+        "rubric: r\nrules:\n  - {id: a, kind: forbid, match: [{regex: '\\w{40}'}]}\n",
+    )
+    .unwrap();
+    let cost = match one_regex.rules()[0].spec() {
+        qa_core::RuleSpec::Forbid(f) => match f.matcher() {
+            qa_core::MatchExpr::Any(items) => match &items[0] {
+                qa_core::MatchExpr::Regex(r) => r.pattern().memory_usage(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    let limits = small(|l| l.max_regex_total_bytes = cost + (256 << 10) + 1);
+    let err = build(two, &limits).unwrap_err();
+    assert_eq!(err.kind(), RubricErrorKind::RegexBudgetExceeded);
+    assert_eq!(err.diagnostics()[0].rule.as_deref(), Some("b"));
+    // read with the default budget, held to the engine's smaller one
+    let rubric = Rubric::from_yaml(two).unwrap();
+    assert_eq!(
+        rubric_kind(Engine::builder().limits(limits).build(rubric)),
+        RubricErrorKind::RegexBudgetExceeded
+    );
+}
+
+/// Issue 16.6: a rubric file is read with a cap, never trusting its size: `/dev/zero` (endless,
+/// size 0) and a FIFO are refused quickly.
+#[test]
+fn rubric_files_are_read_with_a_cap() {
+    let dir = std::env::temp_dir().join(format!("qa-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("zero.yaml");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let t = Instant::now();
+        let limits = small(|l| l.max_rubric_bytes = 1 << 20);
+        let err = Rubric::from_path_with_limits(&link, &limits).unwrap_err();
+        assert_eq!(err.kind(), RubricErrorKind::RubricTooLarge, "{err}");
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    }
+    // a file at the limit is read, one byte over is not
+    let file = dir.join("r.yaml");
+    let text = "rubric: r\nrules: []\n";
+    std::fs::write(&file, text).unwrap();
+    assert!(
+        Rubric::from_path_with_limits(&file, &small(|l| l.max_rubric_bytes = text.len())).is_ok()
+    );
+    assert_eq!(
+        rubric_kind(Rubric::from_path_with_limits(
+            &file,
+            &small(|l| l.max_rubric_bytes = text.len() - 1)
+        )),
+        RubricErrorKind::RubricTooLarge
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A UTF-8 byte order mark is accepted in every format (issue 16).
+#[test]
+fn a_byte_order_mark_is_ignored_in_every_format() {
+    for (text, format) in [
+        ("\u{FEFF}rubric: r\nrules: []\n", Format::Yaml),
+        ("\u{FEFF}{\"rubric\": \"r\", \"rules\": []}", Format::Json),
+        ("\u{FEFF}rubric = \"r\"\nrules = []\n", Format::Toml),
+    ] {
+        let r = Rubric::parse(text, format, None, &Limits::default());
+        assert!(r.is_ok(), "{format:?}: {r:?}");
+    }
+}
+
+/// `id`, `agent`, `channel` and `meta` are bounded by `max_meta_bytes`.
+#[test]
+fn meta_and_ids_are_bounded() {
+    let engine = Engine::builder()
+        .limits(small(|l| l.max_meta_bytes = 100))
+        .build(Rubric::from_yaml("rubric: r\nrules: []\n").unwrap())
+        .unwrap();
+    let ok = r#"{"id": "c1", "meta": {"a": "short"}, "turns": []}"#;
+    assert!(engine.score_json(ok).is_ok());
+    let long_id = format!(r#"{{"id": "{}", "turns": []}}"#, "x".repeat(101));
+    let err = engine.score_json(&long_id).unwrap_err();
+    assert_eq!(err.kind(), TranscriptErrorKind::MetaTooLarge);
+    assert_eq!(err.field(), Some("id"));
+    let big_meta = format!(
+        r#"{{"meta": {{"k": ["{}"]}}, "turns": []}}"#,
+        "y".repeat(200)
+    );
+    let err = engine.score_json(&big_meta).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.field()),
+        (TranscriptErrorKind::MetaTooLarge, Some("meta"))
+    );
+}
+
+/// A `near` search that would take more than `max_near_steps` does not silently stop: the rule
+/// is skipped with the reason, in `score` and in a session alike.
+#[test]
+fn near_searches_have_a_step_budget() {
+    let rubric = Rubric::from_yaml(
+        "rubric: r\nrules:\n  - {id: n, kind: forbid, match: [{near: [a, b, c, d], within: 50}], deduct: 5}\n  - {id: x, kind: forbid, match: [z], deduct: 1}\n",
+    )
+    .unwrap();
+    let engine = Engine::builder()
+        .limits(small(|l| l.max_near_steps = 10_000))
+        .build(rubric)
+        .unwrap();
+    let t = Transcript {
+        turns: vec![
+            Turn::new("agent", "abcd z"),
+            Turn::new("agent", "abcd".repeat(200)),
+        ],
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    let report = engine.score(&t);
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].rule, "n");
+    assert!(
+        report.skipped[0].reason.contains("turn 1"),
+        "{}",
+        report.skipped[0].reason
+    );
+    assert!(report.findings.iter().all(|f| f.rule == "x"));
+    assert_eq!(report.score, 99.0);
+    // a turn within the budget is judged
+    let short = Transcript {
+        turns: vec![Turn::new("agent", "abcd")],
+        ..Default::default()
+    };
+    assert_eq!(engine.score(&short).findings.len(), 1);
+}
