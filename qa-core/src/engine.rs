@@ -84,6 +84,18 @@ impl EngineBuilder {
     }
 }
 
+/// The most worker threads a front end starts for one batch: 4 × the cores this process may
+/// use (`std::thread::available_parallelism`, which follows CPU affinity and cgroup quotas).
+/// More threads than that only add memory and scheduling: scoring is CPU-bound. The CLI's
+/// `--jobs`, Python's `jobs=` and Node's batch calls are capped at it.
+///
+/// ```
+/// assert!(qa_core::max_jobs() >= 4);
+/// ```
+pub fn max_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 4
+}
+
 impl Engine {
     /// Compiles a rubric with the default limits.
     pub fn new(rubric: Rubric) -> Result<Engine, RubricError> {

@@ -63,7 +63,7 @@ mod transcript;
 
 pub use builder::{RubricBuilder, RuleBuilder};
 pub use check::NEAR_MAX_ITEMS;
-pub use engine::{Engine, EngineBuilder};
+pub use engine::{max_jobs, Engine, EngineBuilder};
 pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
 pub use limits::Limits;
 #[doc(hidden)]
