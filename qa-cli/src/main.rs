@@ -11,6 +11,7 @@ mod input;
 mod lint;
 mod output;
 mod pipeline;
+mod sink;
 mod table;
 mod test_cases;
 mod watch;
@@ -99,6 +100,18 @@ enum Command {
         /// Write only the findings of `alert: true` rules as they come (reports stay complete).
         #[arg(long)]
         alerts_only: bool,
+        /// Most conversations open at once; past it the least recently active one is closed
+        /// with its report (and a note on stderr).
+        #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_MAX_OPEN)]
+        max_open: usize,
+        /// Most input bytes of turns held by the open conversations together; past it the least
+        /// recently active ones are closed with their reports.
+        #[arg(long, value_name = "BYTES", default_value_t = watch::DEFAULT_MAX_OPEN_BYTES)]
+        max_open_bytes: usize,
+        /// Close a conversation (with its report) when none of the last N input lines was
+        /// its own; 0 never does.
+        #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_IDLE_LINES)]
+        idle_lines: u64,
     },
     /// Run a rubric's regression cases (YAML or JSONL); exit 1 if any case fails.
     Test {
@@ -115,7 +128,7 @@ enum Command {
 /// Options shared by `score` and `report`.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 4 per core, a larger N is lowered to that).
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Exit 1 when any conversation failed.
@@ -220,11 +233,19 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Watch {
             rubric,
             alerts_only,
+            max_open,
+            max_open_bytes,
+            idle_lines,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
-            watch::run(&engine, alerts_only)
+            let bounds = watch::Bounds {
+                max_open,
+                max_open_bytes,
+                idle_lines,
+            };
+            watch::run(&engine, alerts_only, bounds)
         }
         Command::Test {
             rubric,

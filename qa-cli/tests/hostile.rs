@@ -338,9 +338,12 @@ fn watch_bad_first_line_opens_no_conversation() {
         turn("real", "您好"),
     ]
     .join("\n");
-    let out =
-        run_stdin_timeout(&["watch", &rubric], input.into_bytes(), Duration::from_secs(30))
-            .unwrap();
+    let out = run_stdin_timeout(
+        &["watch", &rubric],
+        input.into_bytes(),
+        Duration::from_secs(30),
+    )
+    .unwrap();
     assert_eq!(code(&out), 3);
     assert!(stderr(&out).contains("<stdin>:1:"));
     let ids: Vec<String> = json_lines(&out)
@@ -389,7 +392,11 @@ fn score_reads_a_fifo_input_completely() {
     let rubric = small_rubric();
     for run in 0..5 {
         let fifo = temp_dir().join("in.jsonl");
-        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
         let path = fifo.clone();
         let writer = std::thread::spawn(move || {
             let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
@@ -575,13 +582,21 @@ fn score_reads_the_first_record_after_a_bom() {
     let out = run(&["score", &rubric, &file]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0]["id"], "first");
-    let out = run_stdin_timeout(&["score", &rubric], text.into_bytes(), Duration::from_secs(30))
-        .unwrap();
+    let out = run_stdin_timeout(
+        &["score", &rubric],
+        text.into_bytes(),
+        Duration::from_secs(30),
+    )
+    .unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_lines(&out).len(), 2);
     let live = format!("\u{feff}{}\n", turn("c1", "您好"));
-    let out = run_stdin_timeout(&["watch", &rubric], live.into_bytes(), Duration::from_secs(30))
-        .unwrap();
+    let out = run_stdin_timeout(
+        &["watch", &rubric],
+        live.into_bytes(),
+        Duration::from_secs(30),
+    )
+    .unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0]["conversation"], "c1");
 }
@@ -591,7 +606,11 @@ fn score_reads_the_first_record_after_a_bom() {
 #[test]
 fn check_reads_a_fifo_rubric_once() {
     let fifo = temp_dir().join("rubric.yaml");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let path = fifo.clone();
     let writer = std::thread::spawn(move || {
         let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
@@ -623,7 +642,11 @@ fn check_rubric_symlink_to_dev_zero_is_too_large_quickly() {
         .unwrap();
     let out = wait_for(child, Duration::from_secs(10)).expect("qa check reads /dev/zero forever");
     assert_eq!(code(&out), 2);
-    assert!(stdout(&out).contains("rubric_too_large"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("rubric_too_large"),
+        "{}",
+        stdout(&out)
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
@@ -670,7 +693,11 @@ fn report_by_agent_counts_groups_past_the_cap_together() {
         "--max-groups",
         "20",
     ]);
-    assert!(stdout(&out).contains("(30 other agents)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("(30 other agents)"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -679,7 +706,9 @@ fn report_by_agent_memory_full() {
     let rubric = small_rubric();
     let input = temp_file("agents.jsonl", many_agents(1_000_000).as_bytes());
     let mut child = qa()
-        .args(["report", &rubric, &input, "--by", "agent", "--format", "json"])
+        .args([
+            "report", &rubric, &input, "--by", "agent", "--format", "json",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -721,7 +750,10 @@ fn pipeline_peak(lines: usize, bytes: usize) -> u64 {
 fn score_pipeline_memory_is_bounded_by_bytes_in_flight() {
     // 512 lines of 256 KiB: one batch of 256 of them alone held 64 MiB (more with spare capacity)
     let peak = pipeline_peak(512, 256 << 10);
-    eprintln!("qa score, 512 lines of 256 KiB: peak {:.1} MiB", peak as f64 / 1024.0);
+    eprintln!(
+        "qa score, 512 lines of 256 KiB: peak {:.1} MiB",
+        peak as f64 / 1024.0
+    );
     assert!(peak < 48 << 10, "peak {peak} KiB");
 }
 
@@ -729,7 +761,10 @@ fn score_pipeline_memory_is_bounded_by_bytes_in_flight() {
 #[ignore = "full size: 48 lines of 32 MiB"]
 fn score_pipeline_memory_full() {
     let peak = pipeline_peak(48, 32 << 20);
-    eprintln!("qa score, 48 lines of 32 MiB: peak {:.1} MiB", peak as f64 / 1024.0);
+    eprintln!(
+        "qa score, 48 lines of 32 MiB: peak {:.1} MiB",
+        peak as f64 / 1024.0
+    );
 }
 
 // ── 12. --jobs is capped ────────────────────────────────────────────────────────────
