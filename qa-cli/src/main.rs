@@ -91,6 +91,10 @@ enum Command {
         /// Rules to list in the table's Pareto (all of them in JSON and with --by rule).
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// With --by agent|channel: most groups kept apart; the conversations of agents
+        /// (channels) seen after that many are counted together, as "other".
+        #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
+        max_groups: usize,
     },
     /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
     /// finding at once and each conversation's report when it closes.
@@ -223,12 +227,13 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             by,
             format,
             top,
+            max_groups,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
             let options = pipeline::Options::new(inputs, &run)?;
-            aggregate::run(&engine, &options, by, format, top)
+            aggregate::run(&engine, &options, by, format, top, max_groups)
         }
         Command::Watch {
             rubric,

@@ -680,7 +680,6 @@ fn report_by_agent_counts_groups_past_the_cap_together() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["groups"].as_array().unwrap().len(), 20);
-    assert_eq!(v["other_groups"]["groups"], 30);
     assert_eq!(v["other_groups"]["conversations"], 30);
     assert_eq!(v["other_groups"]["top_rule"], "rude");
     assert!(stderr(&out).contains("--max-groups"));
@@ -693,11 +692,12 @@ fn report_by_agent_counts_groups_past_the_cap_together() {
         "--max-groups",
         "20",
     ]);
-    assert!(
-        stdout(&out).contains("(30 other agents)"),
-        "{}",
-        stdout(&out)
-    );
+    let table = stdout(&out);
+    let row = table
+        .lines()
+        .find(|l| l.contains("(other agents)"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains(" 30 "), "{row}");
 }
 
 #[test]
