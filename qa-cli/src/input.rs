@@ -430,7 +430,7 @@ mod tests {
     fn collect_json(text: &str) -> Vec<(usize, String)> {
         let file: Arc<str> = Arc::from("t.json");
         let mut out = Vec::new();
-        read_json_text(text, &file, &mut |r| {
+        let _ = read_json_text(text, &file, &mut |r| {
             let what = match r.item {
                 Item::Value(v, _) => v["id"].to_string(),
                 Item::Bad(m) => format!("bad: {m}"),
@@ -467,7 +467,7 @@ mod tests {
         let text = format!("{{\"a\":1}}\n{}\n{{\"b\":2}}\n", "x".repeat(100));
         let file: Arc<str> = Arc::from("t.jsonl");
         let mut out = Vec::new();
-        read_lines(
+        let _ = read_lines(
             text.as_bytes(),
             &file,
             20,
@@ -488,7 +488,7 @@ mod tests {
         let file: Arc<str> = Arc::from("t.jsonl");
         let mut out = Vec::new();
         let text = "\u{feff}{\"a\":1}\n\u{feff}{\"b\":2}\n";
-        read_lines(
+        let _ = read_lines(
             text.as_bytes(),
             &file,
             100,
