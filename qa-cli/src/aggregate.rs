@@ -14,6 +14,8 @@ use crate::{GroupBy, ReportFormat, Status};
 
 /// Score distribution bins.
 const BINS: usize = 10;
+/// Default `--max-groups`: distinct agents (channels) with a group of their own.
+pub const DEFAULT_MAX_GROUPS: usize = 100_000;
 
 /// Scores of a set of conversations.
 #[derive(Debug, Default, Clone)]
@@ -75,6 +77,16 @@ struct ReportJson<'a> {
     by: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<Vec<GroupJson<'a>>>,
+    /// The conversations of every agent (channel) past `--max-groups`, together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other_groups: Option<OtherJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct OtherJson<'a> {
+    #[serde(flatten)]
+    scores: ScoresJson,
+    top_rule: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +139,32 @@ struct RuleTally {
     deducted: f64,
 }
 
+/// Points deducted per rule in one group: (index in `Aggregate::rules`, points), sorted by
+/// index; only rules with findings in the group take room.
+#[derive(Debug, Default, Clone)]
+struct RulePoints(Vec<(u32, f64)>);
+
+impl RulePoints {
+    fn add(&mut self, rule: usize, points: f64) {
+        let rule = rule as u32;
+        match self.0.binary_search_by_key(&rule, |&(r, _)| r) {
+            Ok(i) => self.0[i].1 += points,
+            Err(i) => self.0.insert(i, (rule, points)),
+        }
+    }
+
+    /// The rule that took the most points (the first in rubric order on a tie), if any did.
+    fn top(&self) -> Option<usize> {
+        let mut best: Option<(u32, f64)> = None;
+        for &(rule, points) in &self.0 {
+            if points > 0.0 && best.is_none_or(|(_, b)| points > b) {
+                best = Some((rule, points));
+            }
+        }
+        best.map(|(rule, _)| rule as usize)
+    }
+}
+
 #[derive(Debug)]
 struct Aggregate {
     overall: Scores,
@@ -134,12 +172,17 @@ struct Aggregate {
     top: f64,
     bins: [u64; BINS],
     rules: IndexMap<String, RuleTally>,
-    groups: IndexMap<Option<String>, (Scores, IndexMap<String, f64>)>,
+    /// At most `max_groups` groups; memory per group: its name, about 200 bytes, and 16 bytes
+    /// per rule with findings in it.
+    groups: IndexMap<Option<String>, (Scores, RulePoints)>,
+    max_groups: usize,
+    /// Conversations of the groups past `max_groups`, together.
+    others: Option<(Scores, RulePoints)>,
     by: Option<GroupBy>,
 }
 
 impl Aggregate {
-    fn new(engine: &Engine, by: Option<GroupBy>) -> Aggregate {
+    fn new(engine: &Engine, by: Option<GroupBy>, max_groups: usize) -> Aggregate {
         let rubric = engine.rubric();
         let rules = rubric
             .rules()
@@ -158,6 +201,8 @@ impl Aggregate {
             bins: [0; BINS],
             rules,
             groups: IndexMap::new(),
+            max_groups,
+            others: None,
             by,
         }
     }
@@ -186,11 +231,36 @@ impl Aggregate {
             Some(GroupBy::Channel) => r.channel.clone(),
             _ => return,
         };
-        let (scores, rule_points) = self.groups.entry(key).or_default();
+        let (scores, rule_points) =
+            if self.groups.contains_key(&key) || self.groups.len() < self.max_groups {
+                self.groups.entry(key).or_default()
+            } else {
+                if self.others.is_none() {
+                    let what = if self.by == Some(GroupBy::Agent) {
+                        "agents"
+                    } else {
+                        "channels"
+                    };
+                    eprintln!(
+                    "qa: warning: over {} distinct {what}; the conversations of the others are \
+                     counted together (--max-groups)",
+                    self.max_groups
+                );
+                }
+                self.others.get_or_insert_with(Default::default)
+            };
         scores.add(r, deducted);
         for f in &r.findings {
-            *rule_points.entry(f.rule.clone()).or_default() += f.deduct;
+            if let Some(rule) = self.rules.get_index_of(&f.rule) {
+                rule_points.add(rule, f.deduct);
+            }
         }
+    }
+
+    fn rule_id(&self, index: usize) -> &str {
+        self.rules
+            .get_index(index)
+            .map_or("", |(id, _)| id.as_str())
     }
 
     /// Rules sorted for the Pareto: most deducted first, then most findings, then rubric
@@ -273,6 +343,10 @@ impl Aggregate {
             }
             _ => (None, None),
         };
+        let other_groups = self.others.as_ref().map(|(scores, points)| OtherJson {
+            scores: scores.to_json(),
+            top_rule: points.top().map(|i| self.rule_id(i)),
+        });
         let out = ReportJson {
             rubric: rubric.name(),
             version: rubric.version(),
@@ -281,6 +355,7 @@ impl Aggregate {
             rules,
             by,
             groups,
+            other_groups,
         };
         let mut text = serde_json::to_string_pretty(&out)?;
         text.push('\n');
@@ -293,11 +368,7 @@ impl Aggregate {
             .groups
             .iter()
             .map(|(key, (scores, points))| {
-                let top = points
-                    .iter()
-                    .filter(|(_, p)| **p > 0.0)
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map(|(rule, _)| rule.as_str());
+                let top = points.top().map(|i| self.rule_id(i));
                 (key.as_deref(), scores, top)
             })
             .collect();
@@ -369,9 +440,18 @@ impl Aggregate {
                 ("findings", Align::Right),
                 ("top rule", Align::Left),
             ]);
-            for (key, s, top_rule) in self.groups_sorted() {
+            let others = self.others.as_ref().map(|(s, points)| {
+                let top = points.top().map(|i| self.rule_id(i));
+                (format!("(other {label}s)"), s, top)
+            });
+            let rows = self
+                .groups_sorted()
+                .into_iter()
+                .map(|(key, s, top)| (key.unwrap_or("-").to_string(), s, top))
+                .chain(others);
+            for (key, s, top_rule) in rows {
                 t.row(vec![
-                    key.unwrap_or("-").to_string(),
+                    key,
                     s.count.to_string(),
                     format!("{:.1}", s.mean().unwrap_or(0.0)),
                     num(s.min.unwrap_or(0.0)),
@@ -451,8 +531,12 @@ pub fn run(
     by: Option<GroupBy>,
     format: ReportFormat,
     top: usize,
+    max_groups: usize,
 ) -> anyhow::Result<Status> {
-    let mut agg = Aggregate::new(engine, by);
+    if max_groups == 0 {
+        anyhow::bail!("--max-groups must be at least 1");
+    }
+    let mut agg = Aggregate::new(engine, by, max_groups);
     let totals = pipeline::run(engine, options, &mut |report| {
         agg.add(&report);
         Ok(())

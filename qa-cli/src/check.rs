@@ -1,10 +1,12 @@
 //! `qa check`, and loading a rubric for the other commands: every error is printed on stderr
 //! as `file:line:col: message`.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use qa_core::{Diagnostic, Engine, MatchExpr, Rubric, RubricError};
+use qa_core::{Diagnostic, Engine, Format, Limits, MatchExpr, Rubric, RubricError};
 use serde::Serialize;
 
 use crate::lint::{self, Warning};
@@ -13,9 +15,9 @@ use crate::Status;
 /// Reads and compiles a rubric; prints its errors and returns `None` when it is invalid.
 pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
     match compile(path) {
-        Ok(engine) => Ok(Some(engine)),
+        Ok((engine, _)) => Ok(Some(engine)),
         Err(e) => {
-            for line in error_lines(&e, path) {
+            for line in e.lines(path) {
                 eprintln!("{line}");
             }
             Ok(None)
@@ -23,14 +25,73 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
     }
 }
 
-fn compile(path: &Path) -> Result<Engine, RubricError> {
-    Engine::new(Rubric::from_path(path)?)
+/// Why a rubric could not be loaded.
+#[derive(Debug)]
+enum LoadError {
+    /// The file could not be read (or its name gives no format).
+    Io(String),
+    /// The rubric is invalid.
+    Rubric(RubricError),
+}
+
+impl LoadError {
+    fn lines(&self, path: &Path) -> Vec<String> {
+        match self {
+            LoadError::Io(message) => vec![format!("{}: {message}", path.display())],
+            LoadError::Rubric(e) => error_lines(e, path),
+        }
+    }
+
+    fn count(&self) -> usize {
+        match self {
+            LoadError::Io(_) => 1,
+            LoadError::Rubric(e) => e.diagnostics().len(),
+        }
+    }
+}
+
+/// Reads the rubric file once and compiles it; returns the engine and the rubric's text.
+fn compile(path: &Path) -> Result<(Engine, String), LoadError> {
+    let limits = Limits::default();
+    let (text, format) = read_rubric(path, limits.max_rubric_bytes)?;
+    let file = path.display().to_string();
+    let rubric = Rubric::parse(&text, format, Some(&file), &limits).map_err(LoadError::Rubric)?;
+    let engine = Engine::new(rubric).map_err(LoadError::Rubric)?;
+    Ok((engine, text))
+}
+
+/// The rubric file's text and format. The file is opened and read once (a FIFO has nothing left
+/// for a second read), at most `max + 1` bytes of it whatever its size claims to be (a symlink to
+/// `/dev/zero` has size 0); a longer text is handed to [`Rubric::parse`] as it is, which refuses
+/// it as `rubric_too_large` before parsing.
+fn read_rubric(path: &Path, max: usize) -> Result<(String, Format), LoadError> {
+    let format = Format::from_path(path).ok_or_else(|| {
+        LoadError::Io(
+            "unknown rubric format: the file name must end in .yaml, .yml, .json or .toml"
+                .to_string(),
+        )
+    })?;
+    let cannot = |e: std::io::Error| LoadError::Io(format!("cannot read: {e}"));
+    let file = File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    let text = if bytes.len() > max {
+        // cut anywhere: only its length matters now
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        String::from_utf8(bytes).map_err(|_| {
+            LoadError::Io("cannot read: stream did not contain valid UTF-8".to_string())
+        })?
+    };
+    Ok((text, format))
 }
 
 /// The error's `file:line:col: message` lines; errors found while compiling the engine carry
 /// no file name, so the rubric's is put in.
 fn error_lines(e: &RubricError, path: &Path) -> Vec<String> {
-    match e.file() {
+    let lines = match e.file() {
         Some(_) => e.lines(),
         None => {
             let file = path.display().to_string();
@@ -42,22 +103,48 @@ fn error_lines(e: &RubricError, path: &Path) -> Vec<String> {
                 })
                 .collect()
         }
-    }
+    };
+    lines.into_iter().map(|l| at_least(&l)).collect()
+}
+
+/// A rubric read up to one byte over the limit is at least that long, not that long.
+fn at_least(message: &str) -> String {
+    let read = Limits::default().max_rubric_bytes + 1;
+    message.replacen(
+        &format!("is {read} bytes,"),
+        &format!("is at least {read} bytes,"),
+        1,
+    )
 }
 
 /// Runs `qa check`.
 pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
     let file = path.display().to_string();
-    let engine = match compile(path) {
-        Ok(engine) => engine,
+    let (engine, text) = match compile(path) {
+        Ok(loaded) => loaded,
         Err(e) => {
             if json {
-                let errors: Vec<_> = e
-                    .diagnostics()
-                    .iter()
-                    .zip(error_lines(&e, path))
-                    .map(|(diagnostic, text)| ErrorJson { diagnostic, text })
-                    .collect();
+                let errors: Vec<ErrorJson> = match &e {
+                    LoadError::Rubric(e) => e
+                        .diagnostics()
+                        .iter()
+                        .zip(error_lines(e, path))
+                        .map(|(diagnostic, text)| {
+                            let mut diagnostic = diagnostic.clone();
+                            diagnostic.message = at_least(&diagnostic.message);
+                            ErrorJson::Rubric { diagnostic, text }
+                        })
+                        .collect(),
+                    LoadError::Io(message) => vec![ErrorJson::Io {
+                        kind: "io",
+                        message,
+                        line: None,
+                        column: None,
+                        rule: None,
+                        help: None,
+                        text: format!("{file}: {message}"),
+                    }],
+                };
                 let out = InvalidJson {
                     file: &file,
                     valid: false,
@@ -65,10 +152,10 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
                 };
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                for line in error_lines(&e, path) {
+                for line in e.lines(path) {
                     eprintln!("{line}");
                 }
-                let n = e.diagnostics().len();
+                let n = e.count();
                 eprintln!(
                     "{file}: invalid rubric: {n} error{}",
                     if n == 1 { "" } else { "s" }
@@ -83,7 +170,6 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
     } else {
         Vec::new()
     };
-    let text = std::fs::read_to_string(path).unwrap_or_default();
     let stats = Stats::of(&engine);
     if json {
         let warnings: Vec<_> = warnings
@@ -172,11 +258,24 @@ struct InvalidJson<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct ErrorJson<'a> {
-    #[serde(flatten)]
-    diagnostic: &'a Diagnostic,
-    /// The `file:line:col: message` line.
-    text: String,
+#[serde(untagged)]
+enum ErrorJson<'a> {
+    Rubric {
+        #[serde(flatten)]
+        diagnostic: Diagnostic,
+        /// The `file:line:col: message` line.
+        text: String,
+    },
+    /// The fields of a [`Diagnostic`] of kind `io`.
+    Io {
+        kind: &'static str,
+        message: &'a str,
+        line: Option<usize>,
+        column: Option<usize>,
+        rule: Option<&'a str>,
+        help: Option<&'a str>,
+        text: String,
+    },
 }
 
 #[derive(Debug, Serialize)]

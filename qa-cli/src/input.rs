@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -16,13 +17,17 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 32 << 20;
 pub struct Location {
     /// The file name as given, or `<stdin>`.
     pub file: Arc<str>,
-    /// 1-based line of the record's first character.
+    /// 1-based line of the record's first character; 0 for the input as a whole.
     pub line: usize,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else {
+            write!(f, "{}:{}", self.file, self.line)
+        }
     }
 }
 
@@ -31,8 +36,8 @@ impl std::fmt::Display for Location {
 pub enum Item {
     /// One line of a JSON Lines input.
     Line(String),
-    /// One transcript value of a `.json` file.
-    Value(Value),
+    /// One transcript value of a `.json` file, and the length of its JSON text.
+    Value(Value, usize),
     /// The record could not be read (too long, not UTF-8, broken JSON array).
     Bad(String),
 }
@@ -44,6 +49,17 @@ pub struct Record {
     pub location: Location,
     /// What it holds.
     pub item: Item,
+}
+
+impl Record {
+    /// The bytes of input text the record holds: a line's, or the JSON text a value was
+    /// parsed from.
+    pub fn bytes(&self) -> usize {
+        match &self.item {
+            Item::Line(text) | Item::Bad(text) => text.len(),
+            Item::Value(_, len) => *len,
+        }
+    }
 }
 
 /// An input source as named on the command line.
@@ -84,23 +100,28 @@ impl Source {
         }
     }
 
-    /// Checks that the file can be opened (before any output is written).
+    /// Checks that the file exists, before any output is written: a missing input is a usage
+    /// error. Only its metadata is read; the file is opened once, when it is read (a FIFO
+    /// opened twice loses what its writer sent to the first open).
     pub fn check(&self) -> io::Result<()> {
         match self {
             Source::Stdin => Ok(()),
-            Source::Json(p) | Source::Jsonl(p) => File::open(p).map(|_| ()),
+            Source::Json(p) | Source::Jsonl(p) => std::fs::metadata(p).map(|_| ()),
         }
     }
 }
 
-/// Reads every source in order and hands each record to `emit`; `progress` gets the number of
-/// bytes read as they are read. Returns the number of records read.
+/// Reads every source in order and hands each record to `emit`, until `emit` breaks;
+/// `progress` gets the number of bytes read as they are read. An input that cannot be opened
+/// or read (a directory, no permission, an I/O error) becomes a bad record naming it, after
+/// every record read from it before the error; the next inputs are still read. Returns the
+/// number of records read.
 pub fn read_all(
     sources: &[Source],
     max_line_bytes: usize,
-    emit: &mut dyn FnMut(Record),
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
     progress: &mut dyn FnMut(u64),
-) -> io::Result<usize> {
+) -> usize {
     let mut count = 0;
     for source in sources {
         let file: Arc<str> = Arc::from(source.name());
@@ -108,7 +129,7 @@ pub fn read_all(
             count += 1;
             emit(r)
         };
-        match source {
+        let flow = match source {
             Source::Stdin => {
                 let stdin = io::stdin();
                 read_lines(
@@ -117,45 +138,78 @@ pub fn read_all(
                     max_line_bytes,
                     &mut emit_counted,
                     progress,
-                )?
+                )
             }
-            Source::Jsonl(path) => {
-                let reader = BufReader::with_capacity(1 << 16, File::open(path)?);
-                read_lines(reader, &file, max_line_bytes, &mut emit_counted, progress)?
-            }
-            Source::Json(path) => {
-                let mut bytes = Vec::new();
-                File::open(path)?.read_to_end(&mut bytes)?;
-                progress(bytes.len() as u64);
-                match String::from_utf8(bytes) {
-                    Ok(text) => read_json_text(&text, &file, &mut emit_counted),
-                    Err(e) => emit_counted(Record {
-                        location: Location { file, line: 1 },
-                        item: Item::Bad(format!("the file is not valid UTF-8: {e}")),
-                    }),
+            Source::Jsonl(path) => match File::open(path) {
+                Ok(f) => {
+                    let reader = BufReader::with_capacity(1 << 16, f);
+                    read_lines(reader, &file, max_line_bytes, &mut emit_counted, progress)
                 }
-            }
+                Err(e) => emit_counted(bad(&file, 0, format!("cannot open: {e}"))),
+            },
+            Source::Json(path) => read_json_file(path, &file, &mut emit_counted, progress),
+        };
+        if flow.is_break() {
+            break;
         }
     }
-    Ok(count)
+    count
 }
 
-/// Reads JSON Lines: one record per non-blank line. A line over `max` bytes is reported and
-/// skipped without being held in memory.
+/// Reads a `.json` file whole (opened once) and emits its transcripts.
+fn read_json_file(
+    path: &str,
+    file: &Arc<str>,
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(u64),
+) -> ControlFlow<()> {
+    let mut bytes = Vec::new();
+    let read = File::open(path)
+        .map_err(|e| format!("cannot open: {e}"))
+        .and_then(|mut f| {
+            f.read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read: {e}"))
+        });
+    if let Err(message) = read {
+        return emit(bad(file, 0, message));
+    }
+    progress(bytes.len() as u64);
+    match String::from_utf8(bytes) {
+        Ok(text) => read_json_text(&text, file, emit),
+        Err(e) => emit(bad(file, 1, format!("the file is not valid UTF-8: {e}"))),
+    }
+}
+
+/// The UTF-8 byte order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Reads JSON Lines: one record per non-blank line, until `emit` breaks. A line over `max`
+/// bytes is reported and skipped without being held in memory; a UTF-8 byte order mark
+/// before the first line is dropped. A read error ends the input with a bad record.
 pub fn read_lines(
     mut reader: impl BufRead,
     file: &Arc<str>,
     max: usize,
-    emit: &mut dyn FnMut(Record),
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
     progress: &mut dyn FnMut(u64),
-) -> io::Result<()> {
+) -> ControlFlow<()> {
     let mut buf: Vec<u8> = Vec::new();
     let mut line = 0usize;
     loop {
         buf.clear();
-        let (read, too_long) = read_line_limited(&mut reader, &mut buf, max)?;
+        let (read, too_long) = match read_line_limited(&mut reader, &mut buf, max) {
+            Ok(r) => r,
+            Err(e) => {
+                let message = if line == 0 {
+                    format!("cannot read: {e}")
+                } else {
+                    format!("cannot read past line {line}: {e}")
+                };
+                return emit(bad(file, 0, message));
+            }
+        };
         if read == 0 {
-            return Ok(());
+            return ControlFlow::Continue(());
         }
         progress(read as u64);
         line += 1;
@@ -169,20 +223,26 @@ pub fn read_lines(
                 item: Item::Bad(format!(
                     "the line is {read} bytes, over the limit of {max} (--max-line-bytes)"
                 )),
-            });
+            })?;
             continue;
         }
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();
         }
-        if buf.iter().all(u8::is_ascii_whitespace) {
+        let text = match buf.strip_prefix(BOM) {
+            Some(rest) if line == 1 => rest,
+            _ => &buf[..],
+        };
+        if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let item = match String::from_utf8(std::mem::take(&mut buf)) {
-            Ok(text) => Item::Line(text),
-            Err(e) => Item::Bad(format!("the line is not valid UTF-8: {}", e.utf8_error())),
+        // a copy of exactly the line's length: `buf` keeps its capacity for the next line, and
+        // a batch of lines holds no spare capacity
+        let item = match std::str::from_utf8(text) {
+            Ok(text) => Item::Line(text.to_string()),
+            Err(e) => Item::Bad(format!("the line is not valid UTF-8: {e}")),
         };
-        emit(Record { location, item });
+        emit(Record { location, item })?;
     }
 }
 
@@ -227,7 +287,11 @@ fn read_line_limited(
 
 /// Reads a `.json` file: one transcript object, an array of them, or several values in a row.
 /// Each transcript is located at the line where its value starts. A syntax error ends the file.
-pub fn read_json_text(text: &str, file: &Arc<str>, emit: &mut dyn FnMut(Record)) {
+pub fn read_json_text(
+    text: &str,
+    file: &Arc<str>,
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let mut lines = LineCounter::default();
     let mut pos = skip_ws(text, 0);
     while pos < text.len() {
@@ -239,9 +303,9 @@ pub fn read_json_text(text: &str, file: &Arc<str>, emit: &mut dyn FnMut(Record))
             }
             loop {
                 let line = lines.line_at(text, pos);
-                match read_value(text, pos, line, file, emit) {
+                match read_value(text, pos, line, file, emit)? {
                     Some(next) => pos = next,
-                    None => return,
+                    None => return ControlFlow::Continue(()),
                 }
                 if text[pos..].starts_with(',') {
                     pos = skip_ws(text, pos + 1);
@@ -256,12 +320,13 @@ pub fn read_json_text(text: &str, file: &Arc<str>, emit: &mut dyn FnMut(Record))
             }
         } else {
             let line = lines.line_at(text, pos);
-            match read_value(text, pos, line, file, emit) {
+            match read_value(text, pos, line, file, emit)? {
                 Some(next) => pos = next,
-                None => return,
+                None => return ControlFlow::Continue(()),
             }
         }
     }
+    ControlFlow::Continue(())
 }
 
 /// Emits the JSON value at `pos` (which starts on `line`); the position after it and the
@@ -271,8 +336,8 @@ fn read_value(
     pos: usize,
     line: usize,
     file: &Arc<str>,
-    emit: &mut dyn FnMut(Record),
-) -> Option<usize> {
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
+) -> ControlFlow<(), Option<usize>> {
     match next_value(&text[pos..]) {
         Ok((value, len)) => {
             emit(Record {
@@ -280,13 +345,13 @@ fn read_value(
                     file: file.clone(),
                     line,
                 },
-                item: Item::Value(value),
-            });
-            Some(skip_ws(text, pos + len))
+                item: Item::Value(value, len),
+            })?;
+            ControlFlow::Continue(Some(skip_ws(text, pos + len)))
         }
         Err(e) => {
-            emit_syntax(file, line, e, emit);
-            None
+            emit_syntax(file, line, e, emit)?;
+            ControlFlow::Continue(None)
         }
     }
 }
@@ -301,14 +366,19 @@ fn bad(file: &Arc<str>, line: usize, message: String) -> Record {
     }
 }
 
-fn emit_syntax(file: &Arc<str>, line: usize, e: serde_json::Error, emit: &mut dyn FnMut(Record)) {
+fn emit_syntax(
+    file: &Arc<str>,
+    line: usize,
+    e: serde_json::Error,
+    emit: &mut dyn FnMut(Record) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     // serde_json counts lines from the value's start; report the file's line
     let at = line + e.line().saturating_sub(1);
     emit(bad(
         file,
         at,
         format!("invalid JSON: {e}; the rest of the file is skipped"),
-    ));
+    ))
 }
 
 /// Parses the first JSON value of `text`; returns it and the bytes it took.
@@ -360,13 +430,14 @@ mod tests {
     fn collect_json(text: &str) -> Vec<(usize, String)> {
         let file: Arc<str> = Arc::from("t.json");
         let mut out = Vec::new();
-        read_json_text(text, &file, &mut |r| {
+        let _ = read_json_text(text, &file, &mut |r| {
             let what = match r.item {
-                Item::Value(v) => v["id"].to_string(),
+                Item::Value(v, _) => v["id"].to_string(),
                 Item::Bad(m) => format!("bad: {m}"),
                 Item::Line(_) => unreachable!(),
             };
             out.push((r.location.line, what));
+            ControlFlow::Continue(())
         });
         out
     }
@@ -396,17 +467,39 @@ mod tests {
         let text = format!("{{\"a\":1}}\n{}\n{{\"b\":2}}\n", "x".repeat(100));
         let file: Arc<str> = Arc::from("t.jsonl");
         let mut out = Vec::new();
-        read_lines(
+        let _ = read_lines(
             text.as_bytes(),
             &file,
             20,
-            &mut |r| out.push(r),
+            &mut |r| {
+                out.push(r);
+                ControlFlow::Continue(())
+            },
             &mut |_| {},
-        )
-        .unwrap();
+        );
         assert_eq!(out.len(), 3);
         assert!(matches!(&out[0].item, Item::Line(l) if l == "{\"a\":1}"));
         assert!(matches!(&out[1].item, Item::Bad(m) if m.contains("over the limit")));
         assert_eq!(out[2].location.line, 3);
+    }
+
+    #[test]
+    fn a_bom_before_the_first_line_is_dropped() {
+        let file: Arc<str> = Arc::from("t.jsonl");
+        let mut out = Vec::new();
+        let text = "\u{feff}{\"a\":1}\n\u{feff}{\"b\":2}\n";
+        let _ = read_lines(
+            text.as_bytes(),
+            &file,
+            100,
+            &mut |r| {
+                out.push(r);
+                ControlFlow::Continue(())
+            },
+            &mut |_| {},
+        );
+        assert!(matches!(&out[0].item, Item::Line(l) if l == "{\"a\":1}"));
+        // only at the start of the input
+        assert!(matches!(&out[1].item, Item::Line(l) if l.starts_with('\u{feff}')));
     }
 }

@@ -11,6 +11,7 @@ mod input;
 mod lint;
 mod output;
 mod pipeline;
+mod sink;
 mod table;
 mod test_cases;
 mod watch;
@@ -90,6 +91,10 @@ enum Command {
         /// Rules to list in the table's Pareto (all of them in JSON and with --by rule).
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// With --by agent|channel: most groups kept apart; the conversations of agents
+        /// (channels) seen after that many are counted together, as "other".
+        #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
+        max_groups: usize,
     },
     /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
     /// finding at once and each conversation's report when it closes.
@@ -99,6 +104,18 @@ enum Command {
         /// Write only the findings of `alert: true` rules as they come (reports stay complete).
         #[arg(long)]
         alerts_only: bool,
+        /// Most conversations open at once; past it the least recently active one is closed
+        /// with its report (and a note on stderr).
+        #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_MAX_OPEN)]
+        max_open: usize,
+        /// Most input bytes of turns held by the open conversations together; past it the least
+        /// recently active ones are closed with their reports.
+        #[arg(long, value_name = "BYTES", default_value_t = watch::DEFAULT_MAX_OPEN_BYTES)]
+        max_open_bytes: usize,
+        /// Close a conversation (with its report) when none of the last N input lines was
+        /// its own; 0 never does.
+        #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_IDLE_LINES)]
+        idle_lines: u64,
     },
     /// Run a rubric's regression cases (YAML or JSONL); exit 1 if any case fails.
     Test {
@@ -115,7 +132,7 @@ enum Command {
 /// Options shared by `score` and `report`.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 4 per core, a larger N is lowered to that).
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Exit 1 when any conversation failed.
@@ -210,21 +227,30 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             by,
             format,
             top,
+            max_groups,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
             let options = pipeline::Options::new(inputs, &run)?;
-            aggregate::run(&engine, &options, by, format, top)
+            aggregate::run(&engine, &options, by, format, top, max_groups)
         }
         Command::Watch {
             rubric,
             alerts_only,
+            max_open,
+            max_open_bytes,
+            idle_lines,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
-            watch::run(&engine, alerts_only)
+            let bounds = watch::Bounds {
+                max_open,
+                max_open_bytes,
+                idle_lines,
+            };
+            watch::run(&engine, alerts_only, bounds)
         }
         Command::Test {
             rubric,

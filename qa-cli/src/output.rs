@@ -1,11 +1,12 @@
 //! `qa score`: writes each report as a JSON line, as an element of one JSON array, or as a
 //! table row, in input order, streaming.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use qa_core::{Engine, Finding, Report};
 
 use crate::pipeline::{self, Options};
+use crate::sink;
 use crate::table::{num, percent, Align, Table};
 use crate::{ScoreFormat, Status};
 
@@ -14,35 +15,54 @@ const TABLE_LOOKAHEAD: usize = 200;
 /// Findings listed in a table row before `+N more`.
 const ROW_FINDINGS: usize = 6;
 
-/// Runs `qa score`.
+/// Runs `qa score`. Each report reaches stdout whole, in one write under the output's lock, so
+/// SIGINT stops after a whole line (and closes a JSON array).
 pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow::Result<Status> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    sink::exit_on_interrupt()?;
+    let mut buf: Vec<u8> = Vec::new();
     let totals = match format {
         ScoreFormat::Jsonl => pipeline::run(engine, options, &mut |report| {
-            serde_json::to_writer(&mut out, &report)?;
-            out.write_all(b"\n")
+            buf.clear();
+            serde_json::to_writer(&mut buf, &report)?;
+            buf.push(b'\n');
+            sink::write(&buf)
         })?,
         ScoreFormat::Json => {
             let mut first = true;
+            sink::set_trailer(b"[]\n");
             let totals = pipeline::run(engine, options, &mut |report| {
-                out.write_all(if first { b"[\n" } else { b",\n" })?;
-                first = false;
-                serde_json::to_writer_pretty(&mut out, &report)?;
+                buf.clear();
+                buf.extend_from_slice(if first { b"[\n" } else { b",\n" });
+                serde_json::to_writer_pretty(&mut buf, &report)?;
+                sink::write(&buf)?;
+                if first {
+                    sink::set_trailer(b"\n]\n");
+                    first = false;
+                }
                 Ok(())
             })?;
-            out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+            sink::write(if first { b"[]\n" } else { b"\n]\n" })?;
+            sink::set_trailer(b"");
             totals
         }
         ScoreFormat::Table => {
             let mut table = ScoreTable::new(engine);
-            let totals =
-                pipeline::run(engine, options, &mut |report| table.add(&report, &mut out))?;
-            table.finish(&mut out)?;
+            let totals = pipeline::run(engine, options, &mut |report| {
+                buf.clear();
+                table.add(&report, &mut buf)?;
+                sink::write(&buf)
+            })?;
+            buf.clear();
+            table.finish(&mut buf)?;
+            sink::write(&buf)?;
             totals
         }
     };
-    out.flush()?;
+    match sink::flush() {
+        // the reader of our output is gone (`qa score | head`)
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+        result => result?,
+    }
     Ok(totals.status(options))
 }
 

@@ -1,8 +1,12 @@
 //! The batch pipeline of `qa score` and `qa report`: one thread reads records, a pool of
 //! `--jobs` threads parses and scores them a batch at a time, and the caller receives the
-//! reports in input order. At most a few batches are in memory at once, whatever the input size.
+//! reports in input order. At most four batches are in memory at once (the one being filled,
+//! two read ahead, the one being scored), each of at most
+//! [`BATCH`] records and [`BATCH_BYTES`] of input text (or one longer record), whatever the
+//! input size.
 
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 
 use anyhow::Context;
@@ -16,8 +20,24 @@ use crate::{RunArgs, Status};
 /// Records scored together; small enough to keep memory bounded, large enough to keep every
 /// worker busy.
 const BATCH: usize = 256;
+/// Input text in one batch: a batch is sent when the next record would take it past this (a
+/// single longer record, up to `--max-line-bytes`, makes a batch of its own).
+pub const BATCH_BYTES: usize = 8 << 20;
 /// Batches read ahead of the one being scored.
 const READ_AHEAD: usize = 2;
+/// `--jobs` is capped at this many threads per core.
+pub const JOBS_PER_CORE: usize = 4;
+
+/// The worker threads for `--jobs`: all cores by default, at most [`JOBS_PER_CORE`] per core
+/// (more only add memory and scheduling: scoring is CPU-bound).
+pub fn jobs(requested: Option<usize>) -> anyhow::Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match requested {
+        Some(0) => anyhow::bail!("--jobs must be at least 1"),
+        Some(n) => Ok(n.min(JOBS_PER_CORE * cores)),
+        None => Ok(cores),
+    }
+}
 
 /// What `score` and `report` read and how.
 #[derive(Debug)]
@@ -46,11 +66,7 @@ impl Options {
                 .check()
                 .with_context(|| format!("cannot read {arg}"))?;
         }
-        let jobs = match run.jobs {
-            Some(0) => anyhow::bail!("--jobs must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let jobs = jobs(run.jobs)?;
         if run.max_line_bytes == 0 {
             anyhow::bail!("--max-line-bytes must be at least 1");
         }
@@ -107,28 +123,37 @@ pub fn run(
         let reader_bar = bar.clone();
         let sources = &options.sources;
         let max = options.max_line_bytes;
-        let reader = scope.spawn(move || -> std::io::Result<()> {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut closed = false;
+        let reader = scope.spawn(move || {
+            let mut batch = Batch::default();
+            let send = |batch: &mut Batch| -> ControlFlow<()> {
+                let full = std::mem::take(&mut batch.records);
+                batch.bytes = 0;
+                // an error: the consumer stopped, so reading stops too
+                match tx.send(full) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                }
+            };
             input::read_all(
                 sources,
                 max,
                 &mut |record| {
-                    if closed {
-                        return;
+                    let bytes = record.bytes();
+                    if !batch.records.is_empty() && batch.bytes + bytes > BATCH_BYTES {
+                        send(&mut batch)?;
                     }
-                    batch.push(record);
-                    if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        closed = tx.send(full).is_err();
+                    batch.bytes += bytes;
+                    batch.records.push(record);
+                    if batch.records.len() == BATCH {
+                        send(&mut batch)?;
                     }
+                    ControlFlow::Continue(())
                 },
                 &mut |bytes| reader_bar.inc(bytes),
-            )?;
-            if !batch.is_empty() && !closed {
-                let _ = tx.send(batch);
+            );
+            if !batch.records.is_empty() {
+                let _ = send(&mut batch);
             }
-            Ok(())
         });
         for batch in rx {
             let results: Vec<Result<Report, (Location, String)>> =
@@ -156,10 +181,8 @@ pub fn run(
             }
             bar.set_message(format!("{} scored", totals.scored));
         }
-        reader
-            .join()
-            .expect("the reader thread does not panic")
-            .context("cannot read the input")
+        reader.join().expect("the reader thread does not panic");
+        Ok(())
     })?;
     bar.finish_and_clear();
     if totals.scored == 0 && totals.bad == 0 {
@@ -168,11 +191,18 @@ pub fn run(
     Ok(totals)
 }
 
+/// Records to score together and the bytes of input they hold.
+#[derive(Debug, Default)]
+struct Batch {
+    records: Vec<Record>,
+    bytes: usize,
+}
+
 /// Parses and scores one record.
 fn score(engine: &Engine, record: Record) -> Result<Report, (Location, String)> {
     let transcript = match record.item {
         Item::Line(text) => Transcript::from_json(&text),
-        Item::Value(value) => Transcript::from_value(value),
+        Item::Value(value, _) => Transcript::from_value(value),
         Item::Bad(message) => return Err((record.location, message)),
     };
     transcript

@@ -119,7 +119,7 @@ fn load(text: &str, file: &str) -> Result<Vec<(usize, Value)>, String> {
     let name: Arc<str> = Arc::from(file);
     let mut cases = Vec::new();
     let mut error = None;
-    input::read_lines(
+    let _ = input::read_lines(
         text.as_bytes(),
         &name,
         input::DEFAULT_MAX_LINE_BYTES,
@@ -129,17 +129,17 @@ fn load(text: &str, file: &str) -> Result<Vec<(usize, Value)>, String> {
                 Item::Line(l) => serde_json::from_str::<Value>(&l)
                     .map_err(|e| format!("{line}: invalid JSON: {e}")),
                 Item::Bad(m) => Err(format!("{line}: {m}")),
-                Item::Value(v) => Ok(v),
+                Item::Value(v, _) => Ok(v),
             };
             match parsed {
                 Ok(v) => cases.push((line, v)),
                 Err(e) if error.is_none() => error = Some(e),
                 Err(_) => {}
             }
+            std::ops::ControlFlow::Continue(())
         },
         &mut |_| {},
-    )
-    .map_err(|e| format!(" {e}"))?;
+    );
     match error {
         Some(e) => Err(e),
         None => Ok(cases),
