@@ -1,12 +1,10 @@
 //! `qa check`, and loading a rubric for the other commands: every error is printed on stderr
 //! as `file:line:col: message`.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use qa_core::{Diagnostic, Engine, Format, Limits, MatchExpr, Rubric, RubricError};
+use qa_core::{Diagnostic, Engine, Limits, MatchExpr, Rubric, RubricError};
 use serde::Serialize;
 
 use crate::lint::{self, Warning};
@@ -16,8 +14,8 @@ use crate::Status;
 pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
     match compile(path) {
         Ok((engine, _)) => Ok(Some(engine)),
-        Err(e) => {
-            for line in e.lines(path) {
+        Err((e, _)) => {
+            for line in e.lines() {
                 eprintln!("{line}");
             }
             Ok(None)
@@ -25,126 +23,33 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
     }
 }
 
-/// Why a rubric could not be loaded.
-#[derive(Debug)]
-enum LoadError {
-    /// The file could not be read (or its name gives no format).
-    Io(String),
-    /// The rubric is invalid.
-    Rubric(RubricError),
-}
-
-impl LoadError {
-    fn lines(&self, path: &Path) -> Vec<String> {
-        match self {
-            LoadError::Io(message) => vec![format!("{}: {message}", path.display())],
-            LoadError::Rubric(e) => error_lines(e, path),
-        }
-    }
-
-    fn count(&self) -> usize {
-        match self {
-            LoadError::Io(_) => 1,
-            LoadError::Rubric(e) => e.diagnostics().len(),
-        }
-    }
-}
-
-/// Reads the rubric file once and compiles it; returns the engine and the rubric's text.
-fn compile(path: &Path) -> Result<(Engine, String), LoadError> {
+/// Reads the rubric file once (with the core's cap: a FIFO or `/dev/zero` is read once, at most
+/// `max_rubric_bytes` + 1 bytes) and compiles it; returns the engine and the rubric's text, or
+/// the error and the text when it could be read (for the source lines of the errors).
+fn compile(path: &Path) -> Result<(Engine, String), (RubricError, Option<String>)> {
     let limits = Limits::default();
-    let (text, format) = read_rubric(path, limits.max_rubric_bytes)?;
+    let (text, format) = Rubric::read_file(path, &limits).map_err(|e| (e, None))?;
     let file = path.display().to_string();
-    let rubric = Rubric::parse(&text, format, Some(&file), &limits).map_err(LoadError::Rubric)?;
-    let engine = Engine::new(rubric).map_err(LoadError::Rubric)?;
-    Ok((engine, text))
-}
-
-/// The rubric file's text and format. The file is opened and read once (a FIFO has nothing left
-/// for a second read), at most `max + 1` bytes of it whatever its size claims to be (a symlink to
-/// `/dev/zero` has size 0); a longer text is handed to [`Rubric::parse`] as it is, which refuses
-/// it as `rubric_too_large` before parsing.
-fn read_rubric(path: &Path, max: usize) -> Result<(String, Format), LoadError> {
-    let format = Format::from_path(path).ok_or_else(|| {
-        LoadError::Io(
-            "unknown rubric format: the file name must end in .yaml, .yml, .json or .toml"
-                .to_string(),
-        )
-    })?;
-    let cannot = |e: std::io::Error| LoadError::Io(format!("cannot read: {e}"));
-    let file = File::open(path).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    file.take(max as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    let text = if bytes.len() > max {
-        // cut anywhere: only its length matters now
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        String::from_utf8(bytes).map_err(|_| {
-            LoadError::Io("cannot read: stream did not contain valid UTF-8".to_string())
-        })?
-    };
-    Ok((text, format))
-}
-
-/// The error's `file:line:col: message` lines; errors found while compiling the engine carry
-/// no file name, so the rubric's is put in.
-fn error_lines(e: &RubricError, path: &Path) -> Vec<String> {
-    let lines = match e.file() {
-        Some(_) => e.lines(),
-        None => {
-            let file = path.display().to_string();
-            e.lines()
-                .into_iter()
-                .map(|l| match l.strip_prefix("<rubric>") {
-                    Some(rest) => format!("{file}{rest}"),
-                    None => l,
-                })
-                .collect()
-        }
-    };
-    lines.into_iter().map(|l| at_least(&l)).collect()
-}
-
-/// A rubric read up to one byte over the limit is at least that long, not that long.
-fn at_least(message: &str) -> String {
-    let read = Limits::default().max_rubric_bytes + 1;
-    message.replacen(
-        &format!("is {read} bytes,"),
-        &format!("is at least {read} bytes,"),
-        1,
-    )
+    let rubric = Rubric::parse(&text, format, Some(&file), &limits);
+    match rubric.and_then(Engine::new) {
+        Ok(engine) => Ok((engine, text)),
+        Err(e) => Err((e, Some(text))),
+    }
 }
 
 /// Runs `qa check`.
 pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
     let file = path.display().to_string();
-    let (engine, text) = match compile(path) {
-        Ok(loaded) => loaded,
-        Err(e) => {
+    let engine = match compile(path) {
+        Ok((engine, _)) => engine,
+        Err((e, source)) => {
             if json {
-                let errors: Vec<ErrorJson> = match &e {
-                    LoadError::Rubric(e) => e
-                        .diagnostics()
-                        .iter()
-                        .zip(error_lines(e, path))
-                        .map(|(diagnostic, text)| {
-                            let mut diagnostic = diagnostic.clone();
-                            diagnostic.message = at_least(&diagnostic.message);
-                            ErrorJson::Rubric { diagnostic, text }
-                        })
-                        .collect(),
-                    LoadError::Io(message) => vec![ErrorJson::Io {
-                        kind: "io",
-                        message,
-                        line: None,
-                        column: None,
-                        rule: None,
-                        help: None,
-                        text: format!("{file}: {message}"),
-                    }],
-                };
+                let errors: Vec<ErrorJson> = e
+                    .diagnostics()
+                    .iter()
+                    .zip(e.lines())
+                    .map(|(diagnostic, text)| ErrorJson { diagnostic, text })
+                    .collect();
                 let out = InvalidJson {
                     file: &file,
                     valid: false,
@@ -152,10 +57,13 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
                 };
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                for line in e.lines(path) {
+                for (d, line) in e.diagnostics().iter().zip(e.lines()) {
                     eprintln!("{line}");
+                    if let Some(snippet) = source.as_deref().and_then(|t| snippet(t, &file, d)) {
+                        eprintln!("{snippet}");
+                    }
                 }
-                let n = e.count();
+                let n = e.diagnostics().len();
                 eprintln!(
                     "{file}: invalid rubric: {n} error{}",
                     if n == 1 { "" } else { "s" }
@@ -176,7 +84,7 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
             .iter()
             .map(|warning| WarningJson {
                 warning,
-                line: locate(&text, warning),
+                line: warning.position.map(|(line, _)| line),
             })
             .collect();
         let out = ValidJson {
@@ -234,8 +142,8 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         engine.phrase_count()
     );
     for w in &warnings {
-        let place = match locate(&text, w) {
-            Some(line) => format!("{file}:{line}"),
+        let place = match w.position {
+            Some((line, column)) => format!("{file}:{line}:{column}"),
             None => file.clone(),
         };
         eprintln!("{place}: warning: rule `{}`: {}", w.rule, w.message);
@@ -258,24 +166,11 @@ struct InvalidJson<'a> {
 }
 
 #[derive(Debug, Serialize)]
-#[serde(untagged)]
-enum ErrorJson<'a> {
-    Rubric {
-        #[serde(flatten)]
-        diagnostic: Diagnostic,
-        /// The `file:line:col: message` line.
-        text: String,
-    },
-    /// The fields of a [`Diagnostic`] of kind `io`.
-    Io {
-        kind: &'static str,
-        message: &'a str,
-        line: Option<usize>,
-        column: Option<usize>,
-        rule: Option<&'a str>,
-        help: Option<&'a str>,
-        text: String,
-    },
+struct ErrorJson<'a> {
+    #[serde(flatten)]
+    diagnostic: &'a Diagnostic,
+    /// The `file:line:col: message` line.
+    text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -343,45 +238,34 @@ impl Stats {
     }
 }
 
-/// The 1-based line a warning is about: the phrase's line in its list, or its first line
-/// after the rule's id, or the rule's id line. Found in the source text; YAML, JSON and TOML
-/// alike write ids and phrases literally.
-fn locate(text: &str, w: &Warning) -> Option<usize> {
-    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
-    let rule_at = find_rule(text, &w.rule);
-    if let (Some(phrase), Some(list)) = (&w.phrase, &w.list) {
-        let list_at = text
-            .find(&format!("\n  {list}:"))
-            .or_else(|| text.find(&format!("\"{list}\"")));
-        if let Some(start) = list_at {
-            if let Some(i) = text[start..].find(phrase.as_str()) {
-                return Some(line_of(start + i));
-            }
-        }
-    }
-    let start = rule_at?;
-    if let Some(phrase) = &w.phrase {
-        if let Some(i) = text[start..].find(phrase.as_str()) {
-            return Some(line_of(start + i));
-        }
-    }
-    Some(line_of(start))
-}
-
-/// Byte offset of a rule's `id` in the source.
-fn find_rule(text: &str, id: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(id) {
-        let at = from + i;
-        let before = text[..at].trim_end_matches(['"', '\'']).trim_end();
-        let after = text[at + id.len()..].chars().next();
-        let ends = after.is_none_or(|c| !(c.is_alphanumeric() || "_.-".contains(c)));
-        if ends
-            && (before.ends_with("id:") || before.ends_with("\"id\":") || before.ends_with("id ="))
-        {
-            return Some(at);
-        }
-        from = at + id.len();
-    }
-    None
+/// The diagnostic's source line with a caret under its column (and under the rest of the
+/// token that starts there), as rustc and regex-syntax show errors; `None` without a place.
+fn snippet(text: &str, file: &str, d: &Diagnostic) -> Option<String> {
+    use annotate_snippets::{Level, Renderer, Snippet};
+    let (line, column) = (d.line?, d.column?);
+    let start_of_line = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let source_line = text[start_of_line..].lines().next()?;
+    let at = source_line
+        .char_indices()
+        .nth(column - 1)
+        .map_or(source_line.len(), |(i, _)| i);
+    let token = source_line[at..]
+        .find(|c: char| c.is_whitespace() || ",]}".contains(c))
+        .unwrap_or(source_line.len() - at);
+    let end = at + token.max(source_line[at..].chars().next().map_or(0, char::len_utf8));
+    let label = match &d.help {
+        Some(help) => help.as_str(),
+        None => d.kind.as_str(),
+    };
+    let message = Level::Error.title(&d.message).snippet(
+        Snippet::source(source_line)
+            .line_start(line)
+            .origin(file)
+            .annotation(Level::Error.span(at..end.max(at)).label(label)),
+    );
+    Some(Renderer::plain().render(message).to_string())
 }

@@ -44,6 +44,9 @@ pub struct Warning {
     pub message: String,
     /// Example words or texts the phrase would match inside.
     pub examples: Vec<String>,
+    /// 1-based (line, column) in the rubric source: the phrase's, or the rule's.
+    #[serde(skip)]
+    pub position: Option<(usize, usize)>,
 }
 
 /// A phrase of a rule, and the list it came from.
@@ -51,6 +54,8 @@ struct Phrase<'a> {
     rule: &'a Rule,
     text: &'a str,
     list: Option<&'a str>,
+    /// Where the phrase is written (in its list, for a list's phrase).
+    position: Option<(usize, usize)>,
     /// Inside `near` or `all`, where other items must match too: only the English check applies.
     constrained: bool,
 }
@@ -93,6 +98,7 @@ fn collect<'a>(
             rule,
             text: p.as_str(),
             list: None,
+            position: p.position().or(rule.position()),
             constrained,
         }),
         MatchExpr::List(l) => {
@@ -102,6 +108,7 @@ fn collect<'a>(
                     rule,
                     text: p.as_str(),
                     list: Some(l.name()),
+                    position: p.position().or(rule.position()),
                     constrained,
                 });
             }
@@ -137,6 +144,7 @@ fn require_warnings(rubric: &Rubric, rule: &Rule, expr: &MatchExpr, out: &mut Ve
                      starts inside it, so this `require` will almost always make a finding"
                 ),
                 examples: Vec::new(),
+                position: rule.position(),
             });
         }
     }
@@ -155,6 +163,7 @@ fn require_warnings(rubric: &Rubric, rule: &Rule, expr: &MatchExpr, out: &mut Ve
                           every conversation gets a finding"
                     .to_string(),
                 examples: Vec::new(),
+                position: rule.position(),
             });
         }
     }
@@ -172,6 +181,7 @@ fn phrase_warning(p: &Phrase<'_>) -> Option<Warning> {
             list: p.list.map(str::to_string),
             message,
             examples,
+            position: p.position,
         })
     };
     let quoted = format!("\"{}\"{}", p.text, from_list(p.list));

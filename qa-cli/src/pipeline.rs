@@ -25,16 +25,13 @@ const BATCH: usize = 256;
 pub const BATCH_BYTES: usize = 8 << 20;
 /// Batches read ahead of the one being scored.
 const READ_AHEAD: usize = 2;
-/// `--jobs` is capped at this many threads per core.
-pub const JOBS_PER_CORE: usize = 4;
-
-/// The worker threads for `--jobs`: all cores by default, at most [`JOBS_PER_CORE`] per core
-/// (more only add memory and scheduling: scoring is CPU-bound).
+/// The worker threads for `--jobs`: all cores by default, at most [`qa_core::max_jobs`] (4 per
+/// core: more only add memory and scheduling, scoring is CPU-bound).
 pub fn jobs(requested: Option<usize>) -> anyhow::Result<usize> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match requested {
         Some(0) => anyhow::bail!("--jobs must be at least 1"),
-        Some(n) => Ok(n.min(JOBS_PER_CORE * cores)),
+        Some(n) => Ok(n.min(qa_core::max_jobs())),
         None => Ok(cores),
     }
 }

@@ -136,6 +136,16 @@ fn check_invalid_rubric_reports_every_error_with_its_place() {
     );
     assert!(err.contains(&format!("{path}:5:")), "{err}");
     assert!(err.contains("undefined list `@nope`"), "{err}");
+    // each error also shows its source line with a caret under the column
+    assert!(err.contains("4 |     kind: forbidd\n"), "{err}");
+    assert!(
+        err.contains("  |           ^^^^^^^ did you mean `forbid`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("5 |   - {id: b, kind: forbid, match: [\"@nope\"]}"),
+        "{err}"
+    );
 }
 
 #[test]

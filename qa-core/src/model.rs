@@ -574,10 +574,20 @@ impl Rubric {
         limits: &Limits,
     ) -> Result<Rubric, RubricError> {
         let path = path.as_ref();
-        let file = path.display().to_string();
-        let (text, format) = crate::source::read_file(path, limits)
-            .map_err(|d| RubricError::single(Some(file.clone()), d))?;
-        Rubric::parse(&text, format, Some(&file), limits)
+        let (text, format) = Rubric::read_file(path, limits)?;
+        Rubric::parse(&text, format, Some(&path.display().to_string()), limits)
+    }
+
+    /// Reads a rubric file's text and format once, at most `limits.max_rubric_bytes` (see
+    /// [`Rubric::from_path_with_limits`]): for front ends that keep the text, to show errors
+    /// with their source lines.
+    pub fn read_file(
+        path: impl AsRef<Path>,
+        limits: &Limits,
+    ) -> Result<(String, Format), RubricError> {
+        let path = path.as_ref();
+        crate::source::read_file(path, limits)
+            .map_err(|d| RubricError::single(Some(path.display().to_string()), d))
     }
 
     /// Reads a rubric in any format; `file` names it in errors.

@@ -131,9 +131,7 @@ pub(crate) fn fits(p: &Pattern, max_regex_bytes: usize) -> Result<(), String> {
         return Ok(());
     }
     let built = regex_automata::nfa::thompson::Compiler::new()
-        .syntax(
-            regex_automata::util::syntax::Config::new().case_insensitive(p.case_insensitive),
-        )
+        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(p.case_insensitive))
         .configure(
             regex_automata::nfa::thompson::Config::new()
                 .nfa_size_limit(Some(max_regex_bytes))

@@ -1,6 +1,6 @@
 //! Thread pools for `score_many`: bounded, and safe across `fork`.
 //!
-//! - `jobs` is capped at [`THREADS_PER_CORE`] × the cores, and at most [`POOLS_KEPT`] pools
+//! - `jobs` is capped at [`qa_core::max_jobs`] (4 × the cores), and at most [`POOLS_KEPT`] pools
 //!   are kept (the ones used last): calling with many `jobs` values cannot pile up threads
 //!   (issue 16.2: one pool per value kept forever left 32,450 threads).
 //! - Each pool belongs to the process that built it. A child made by `fork` (multiprocessing's
@@ -21,9 +21,6 @@ use rayon::{ThreadPool, ThreadPoolBuildError, ThreadPoolBuilder};
 
 /// Largest `jobs` value accepted (a larger one is an error, not a cap).
 pub(crate) const MAX_JOBS: usize = 256;
-
-/// Most threads a call may run, per core: more only adds switching.
-pub(crate) const THREADS_PER_CORE: usize = 4;
 
 /// How many pools (of distinct sizes) are kept, the ones used last.
 pub(crate) const POOLS_KEPT: usize = 2;
@@ -75,10 +72,10 @@ pub(crate) fn cores() -> usize {
 }
 
 /// The number of threads that score a call with `jobs` (`None`: one per core), capped at
-/// [`THREADS_PER_CORE`] × the cores.
+/// [`qa_core::max_jobs`] (4 × the cores).
 pub(crate) fn threads(jobs: Option<usize>) -> usize {
     let cores = cores();
-    jobs.unwrap_or(cores).clamp(1, THREADS_PER_CORE * cores)
+    jobs.unwrap_or(cores).clamp(1, qa_core::max_jobs())
 }
 
 /// A pool of `threads` threads, shared by the calls that use the same number, built in this

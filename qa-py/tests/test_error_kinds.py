@@ -22,6 +22,7 @@ TRANSCRIPT_KINDS = [
     "too_many_turns",
     "turn_too_long",
     "too_deep",
+    "meta_too_large",
 ]
 RUBRIC_KINDS = [
     "io",
@@ -40,6 +41,7 @@ RUBRIC_KINDS = [
     "phrase_too_long",
     "regex_too_large",
     "too_deep",
+    "regex_budget_exceeded",
 ]
 
 
@@ -80,7 +82,12 @@ def kind_of(engine: qa_engine.Engine, transcript: Any) -> str:
 def test_every_transcript_kind_python_gives_is_a_core_name() -> None:
     engine = qa_engine.Engine.from_str(
         RUBRIC_YAML,
-        limits={"max_turns": 3, "max_turn_bytes": 10, "max_transcript_bytes": 20},
+        limits={
+            "max_turns": 3,
+            "max_turn_bytes": 10,
+            "max_transcript_bytes": 20,
+            "max_meta_bytes": 100,
+        },
     )
     turn = {"speaker": "agent", "text": "hi"}
     deep: Dict[str, Any] = {}
@@ -98,6 +105,7 @@ def test_every_transcript_kind_python_gives_is_a_core_name() -> None:
         kind_of(engine, {"turns": [turn] * 4}),
         kind_of(engine, {"turns": [dict(turn, text="x" * 11)]}),
         kind_of(engine, {"turns": [dict(turn, text="x" * 9)] * 3}),
+        kind_of(engine, {"turns": [], "id": "x" * 101}),
         # checked while converting the Python values
         kind_of(engine, {"turns": [dict(turn, start={1})]}),
         kind_of(engine, {"turns": [dict(turn, start=float("nan"))]}),
@@ -167,6 +175,7 @@ def test_every_rubric_kind_python_gives_is_a_core_name(tmp_path: Path) -> None:
         kind(rule + "    match: [a, b, c]\n", max_phrases=2),
         kind(rule + "    match: [abcdef]\n", max_phrase_chars=3),
         kind(rule + "    match: [{regex: 'a{1000}'}]\n", max_regex_bytes=100),
+        kind(rule + "    match: [{regex: 'ab'}]\n", max_regex_total_bytes=1000),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": deep}]}),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": {1}}]}),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": [float("nan")]}]}),

@@ -28,10 +28,5 @@ def test_a_rubric_with_a_bom(tmp_path: Path, fmt: str) -> None:
     read_with_bom(tmp_path, fmt)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="qa-core reads a JSON rubric with a UTF-8 BOM as a syntax error (issue 16); "
-    "the fix is in the core",
-)
 def test_a_json_rubric_with_a_bom_like_yaml_and_toml(tmp_path: Path) -> None:
     read_with_bom(tmp_path, "json")

@@ -46,7 +46,8 @@ class TranscriptError(ValueError):
     """A transcript or turn that cannot be scored.
 
     ``kind`` is what is wrong (``missing_field``, ``wrong_type``, ``invalid_value``,
-    ``transcript_too_large``, ``too_many_turns``, ``turn_too_long``, ``too_deep``: the names
+    ``transcript_too_large``, ``too_many_turns``, ``turn_too_long``, ``too_deep``,
+    ``meta_too_large``: the names
     of the Rust core and of Node's ``code``), ``turn`` the 0-based
     index of the turn at fault and ``field`` the field at fault (``turns``, ``speaker``,
     ``text``, ``start``, ``end``, ``meta`` …), each ``None`` when it does not apply.
