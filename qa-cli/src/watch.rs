@@ -329,24 +329,10 @@ impl Watch<'_> {
 }
 
 /// The session's meta from a conversation's first line: `agent`, `channel`, `meta`.
+/// The meta of a new conversation: its id, and `agent`, `channel`, `meta` of its first line,
+/// read and checked by the core as a transcript's are.
 fn session_meta(id: &str, obj: &Map<String, Value>) -> Result<SessionMeta, String> {
-    let label = |field: &str| -> Result<Option<String>, String> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(format!("`{field}` must be a string")),
-        }
-    };
-    let meta = match obj.get("meta") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => Some(m.clone()),
-        Some(_) => return Err("`meta` must be an object".to_string()),
-    };
-    Ok(SessionMeta {
-        id: Some(id.to_string()),
-        agent: label("agent")?,
-        channel: label("channel")?,
-        meta,
-    })
+    let mut meta = SessionMeta::from_map(obj).map_err(|e| e.to_string())?;
+    meta.id = Some(id.to_string());
+    Ok(meta)
 }

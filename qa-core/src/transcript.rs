@@ -231,20 +231,23 @@ impl SessionMeta {
     pub fn from_value(value: &Value) -> Result<SessionMeta, TranscriptError> {
         match value {
             Value::Null => Ok(SessionMeta::default()),
-            Value::Object(obj) => {
-                let mut picked = Map::new();
-                for key in ["id", "agent", "channel", "meta"] {
-                    if let Some(v) = obj.get(key) {
-                        picked.insert(key.to_string(), v.clone());
-                    }
-                }
-                SessionMeta::from_object(picked)
-            }
+            Value::Object(obj) => SessionMeta::from_map(obj),
             other => Err(TranscriptError::new(
                 TranscriptErrorKind::WrongType,
                 format!("session meta must be an object, found {}", type_name(other)),
             )),
         }
+    }
+
+    /// [`SessionMeta::from_value`] on the fields of a JSON object.
+    pub fn from_map(obj: &Map<String, Value>) -> Result<SessionMeta, TranscriptError> {
+        let mut picked = Map::new();
+        for key in ["id", "agent", "channel", "meta"] {
+            if let Some(v) = obj.get(key) {
+                picked.insert(key.to_string(), v.clone());
+            }
+        }
+        SessionMeta::from_object(picked)
     }
 
     fn from_object(mut obj: Map<String, Value>) -> Result<SessionMeta, TranscriptError> {
