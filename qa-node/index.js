@@ -141,10 +141,15 @@ function bounded(max, field) {
   }
 }
 
-function tooLarge(field, max, bytes) {
-  const size = bytes === undefined ? `over ${max} bytes` : `${bytes} bytes`
+function tooLarge(field, max, value) {
+  const size = value === undefined ? `over ${max} bytes` : sizeOf(value, max)
   const what = field === 'meta' ? 'of JSON' : ''
   return new Fault('transcript_too_large', `\`${field}\` is ${size}${what && ' ' + what}, over the limit of ${max}`, null, field)
+}
+
+/** "N bytes" of UTF-8 for `s`, counted only when that is cheap, else "at least N bytes". */
+function sizeOf(s, max) {
+  return s.length <= 4 * max ? `${Buffer.byteLength(s, 'utf8')} bytes` : `at least ${s.length} bytes`
 }
 
 /** Whether `s` is over `max` bytes of UTF-8 (1 to 3 bytes per UTF-16 unit). */
@@ -198,14 +203,14 @@ function encodeFields(t, lim) {
       case 'meta':
         text = JSON.stringify(value, bounded(lim.maxMetaBytes, 'meta'))
         if (text !== undefined && overBytes(text, lim.maxMetaBytes)) {
-          throw tooLarge('meta', lim.maxMetaBytes, Buffer.byteLength(text, 'utf8'))
+          throw tooLarge('meta', lim.maxMetaBytes, text)
         }
         break
       case 'id':
       case 'agent':
       case 'channel':
         if (typeof value === 'string' && overBytes(value, lim.maxLabelBytes)) {
-          throw tooLarge(key, lim.maxLabelBytes, Buffer.byteLength(value, 'utf8'))
+          throw tooLarge(key, lim.maxLabelBytes, value)
         }
         text = JSON.stringify(value, check)
         break
@@ -251,8 +256,7 @@ function turnSize(turn, index, lim) {
   let size = 0
   if (typeof text === 'string') {
     if (text.length > lim.maxTurnBytes) {
-      const bytes = Buffer.byteLength(text, 'utf8')
-      throw new Fault('turn_too_long', `the text is ${bytes} bytes, over the limit of ${lim.maxTurnBytes}`, index, 'text')
+      throw new Fault('turn_too_long', `the text is ${sizeOf(text, lim.maxTurnBytes)}, over the limit of ${lim.maxTurnBytes}`, index, 'text')
     }
     size += text.length
   }
