@@ -120,6 +120,7 @@ function check(key, value) {
 function bounded(max, field) {
   let left = max
   return function (key, value) {
+    if (value === undefined) return value // left out
     if (!Array.isArray(this)) left -= key.length // a key takes at least as many bytes
     switch (typeof value) {
       case 'string':
@@ -141,10 +142,14 @@ function bounded(max, field) {
   }
 }
 
+/** The error of `meta` or a label over its limit (`value`: its text, when there is one yet). */
 function tooLarge(field, max, value) {
-  const size = value === undefined ? `over ${max} bytes` : sizeOf(value, max)
-  const what = field === 'meta' ? 'of JSON' : ''
-  return new Fault('transcript_too_large', `\`${field}\` is ${size}${what && ' ' + what}, over the limit of ${max}`, null, field)
+  const what = field === 'meta' ? ' of JSON' : ''
+  const message =
+    value === undefined
+      ? `\`${field}\` is over the limit of ${max} bytes${what}`
+      : `\`${field}\` is ${sizeOf(value, max)}${what}, over the limit of ${max}`
+  return new Fault('transcript_too_large', message, null, field)
 }
 
 /** "N bytes" of UTF-8 for `s`, counted only when that is cheap, else "at least N bytes". */
@@ -175,7 +180,6 @@ function shapeOf(v) {
     case 'string':
       return '""'
     case 'number':
-    case 'bigint':
       return '0'
     case 'boolean':
       return 'false'
@@ -273,7 +277,7 @@ function turnSize(turn, index, lim) {
 function encodeTurn(turn, index, lim) {
   turn = toJSON(turn)
   if (turn === null || typeof turn !== 'object' || Array.isArray(turn)) {
-    if (typeof turn === 'function' || typeof turn === 'symbol') {
+    if (typeof turn === 'function' || typeof turn === 'symbol' || typeof turn === 'bigint') {
       throw new Fault('wrong_type', `turn ${index} must be an object, found ${describe(turn)}`, index)
     }
     return shapeOf(turn)
@@ -556,6 +560,9 @@ const sessionLimits = new WeakMap()
 
 define(Engine, function session(meta) {
   let text = null
+  if (typeof meta === 'function' || typeof meta === 'symbol' || typeof meta === 'bigint') {
+    throw argType(`the session meta must be an object, found ${describe(meta)}`)
+  }
   if (meta !== undefined && meta !== null) {
     try {
       text = convert(meta, META, () => encodeFields(meta, limits(this)))
