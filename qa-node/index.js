@@ -434,6 +434,7 @@ function relocated(error, value, reading, index = null) {
 /** `engine.limits`, read once per engine. */
 const limitsOf = new WeakMap()
 function limits(engine) {
+  if (!(engine instanceof Engine)) throw new TypeError('Illegal invocation: not an Engine')
   let l = limitsOf.get(engine)
   if (l === undefined) {
     l = engine.limits
@@ -577,7 +578,7 @@ define(Engine, function session(meta) {
 
 define(Session, function push(turn) {
   // a finished session throws before reading the turn
-  if (this.finished) return nativePush.call(this, 'null')
+  if (!(this instanceof Session) || this.finished) return nativePush.call(this, 'null')
   const index = this.turnCount
   const reading = turnReading(index)
   let text
