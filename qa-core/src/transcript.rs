@@ -293,17 +293,12 @@ pub(crate) fn check_meta(
             }
         }
         if let Some(meta) = meta {
-            let mut size: usize = 2 + meta.keys().map(|k| k.len() + 4).sum::<usize>();
-            for v in meta.values() {
-                size = size.saturating_add(json_size(v, max));
-                if size > max {
-                    break;
-                }
-            }
-            if size > max {
+            // its JSON text, counted exactly, no further than the limit
+            let mut counter = Counter { bytes: 0, max };
+            if serde_json::to_writer(&mut counter, meta).is_err() {
                 return Err(TranscriptError::new(
                     TranscriptErrorKind::MetaTooLarge,
-                    format!("`meta` is over the limit of {max} bytes"),
+                    format!("`meta` is over the limit of {max} bytes of JSON"),
                 )
                 .with_field("meta"));
             }
@@ -312,29 +307,24 @@ pub(crate) fn check_meta(
     }
 }
 
-/// About the size of a value written as JSON, counting no further than `cap`.
-fn json_size(v: &Value, cap: usize) -> usize {
-    let mut stack = vec![v];
-    let mut n = 0usize;
-    while let Some(v) = stack.pop() {
-        n += match v {
-            Value::Null | Value::Bool(_) | Value::Number(_) => 8,
-            Value::String(s) => s.len() + 2,
-            Value::Array(a) => {
-                stack.extend(a);
-                2 + a.len()
-            }
-            Value::Object(o) => {
-                n += o.keys().map(|k| k.len() + 4).sum::<usize>();
-                stack.extend(o.values());
-                2
-            }
-        };
-        if n > cap {
-            break;
+/// Counts the bytes written to it, and fails past `max`.
+struct Counter {
+    bytes: usize,
+    max: usize,
+}
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len();
+        if self.bytes > self.max {
+            return Err(std::io::Error::other("over the limit"));
         }
+        Ok(buf.len())
     }
-    n
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub(crate) fn type_name(v: &Value) -> &'static str {

@@ -44,8 +44,8 @@ test('deep and cyclic values are refused, not a stack overflow', () => {
   let deep = {}
   for (let i = 0; i < 100000; i++) deep = { d: deep }
   let e = transcriptError(() => engine.score({ turns: [], meta: deep }))
-  assert.deepEqual([e.kind, e.field], ['invalid_value', 'meta'])
-  assert.match(e.message, /deeper than 128 levels/)
+  assert.deepEqual([e.kind, e.field], ['too_deep', 'meta'])
+  assert.match(e.message, /deeper than 127 levels/)
   const cyclic = { turns: [] }
   cyclic.meta = { self: cyclic }
   e = transcriptError(() => engine.score(cyclic))
@@ -54,10 +54,22 @@ test('deep and cyclic values are refused, not a stack overflow', () => {
   turn.extra = [turn]
   e = transcriptError(() => engine.score({ turns: [turn] }))
   assert.deepEqual([e.turn, e.field], [0, 'extra'])
-  // nesting up to the limit is fine
-  let ok = 1
-  for (let i = 0; i < 120; i++) ok = [ok]
-  assert.deepEqual(engine.score({ turns: [], meta: { ok } }).meta.ok, ok)
+  // nesting up to the limit of the core's JSON reader (127 arrays and objects in all) is fine,
+  // one more is too deep, in an object, in a batch, in JSON text and in a pushed turn alike
+  const nested = (n) => {
+    let v = 1
+    for (let i = 0; i < n; i++) v = [v]
+    return v
+  }
+  assert.deepEqual(engine.score({ turns: [], meta: { ok: nested(125) } }).meta.ok, nested(125))
+  e = transcriptError(() => engine.score({ turns: [], meta: { ok: nested(126) } }))
+  assert.deepEqual([e.kind, e.turn, e.field], ['too_deep', null, 'meta'])
+  e = transcriptError(() => engine.scoreJson(JSON.stringify({ turns: [], meta: { ok: nested(126) } })))
+  assert.deepEqual([e.kind, e.turn, e.field], ['too_deep', null, null])
+  // a pushed turn is the root of its JSON text: its levels count from it
+  e = transcriptError(() => engine.session().push({ speaker: 'a', text: '', x: nested(127) }))
+  assert.deepEqual([e.kind, e.turn, e.field], ['too_deep', 0, 'x'])
+  assert.equal(engine.session().push({ speaker: 'a', text: '', x: nested(126) }).length, 0)
 })
 
 test('huge strings and too many turns hit the limits as typed errors', () => {

@@ -18,9 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::{JsValue, Null, Object, ToNapiValue};
 use napi::{Env, JsError, JsRangeError, JsTypeError};
-use qa_core::{RubricError, TranscriptError};
-
-use crate::convert::{ConvertError, PathSeg};
+use qa_core::{RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
 
 /// Everything that can go wrong in a call, before it is turned into a JavaScript `Error`.
 #[derive(Debug)]
@@ -41,8 +39,8 @@ pub enum Failure {
     Napi(napi::Error),
 }
 
-/// A transcript error from the core, or one of the same shape found while reading JavaScript
-/// values.
+/// A transcript error from the core (or one `index.js` found while converting a value, made
+/// with the core's type too), with its position in a batch.
 #[derive(Debug, Clone)]
 pub struct TranscriptFault {
     kind: &'static str,
@@ -100,51 +98,7 @@ impl From<napi::Error> for Failure {
     }
 }
 
-/// What a JavaScript value was read as, to say which turn and field a bad value is in.
-#[derive(Debug, Clone, Copy)]
-pub enum Reading {
-    /// A whole transcript: `turns[i].field` is turn `i`'s `field`.
-    Transcript,
-    /// Turn `i` pushed to a session.
-    Turn(usize),
-    /// The meta of a session.
-    Meta,
-}
-
 impl Failure {
-    /// A failure to read a JavaScript value as `reading`.
-    pub fn reading(e: ConvertError, reading: Reading) -> Failure {
-        let (kind, message, path) = match e {
-            ConvertError::Napi(e) => return Failure::Napi(e),
-            ConvertError::Invalid {
-                kind,
-                message,
-                path,
-            } => (kind, message, path),
-        };
-        let key = |seg: Option<&PathSeg>| match seg {
-            Some(PathSeg::Key(k)) => Some(k.clone()),
-            _ => None,
-        };
-        let (turn, field) = match (reading, path.as_slice()) {
-            (Reading::Transcript, [PathSeg::Key(t), PathSeg::Index(i), rest @ ..])
-                if t == "turns" =>
-            {
-                (Some(*i), key(rest.first()))
-            }
-            (Reading::Transcript | Reading::Meta, _) => (None, key(path.first())),
-            (Reading::Turn(i), _) => (Some(i), key(path.first())),
-        };
-        Failure::Transcript(TranscriptFault {
-            kind,
-            message,
-            turn,
-            field,
-            position: None,
-            index: None,
-        })
-    }
-
     /// The JavaScript `Error` for this failure, as a napi error that throws (or rejects with)
     /// exactly that object.
     pub fn into_napi(self, env: &Env) -> napi::Error {
@@ -258,4 +212,9 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
             Err(Failure::Panic(msg))
         }
     }
+}
+
+/// The transcript error kind named `name`.
+pub fn transcript_kind(name: &str) -> Option<TranscriptErrorKind> {
+    TranscriptErrorKind::from_name(name)
 }

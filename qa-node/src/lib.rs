@@ -1,30 +1,50 @@
 //! Node.js binding of qa-engine: `require('qa-engine')`.
 //!
-//! This crate only converts: JavaScript values become JSON values ([`convert`]) that the core
-//! checks and scores; reports come back as plain objects with UTF-16 offsets; errors become
-//! JavaScript `Error`s in one place ([`error`]). All rule logic is in `qa-core`.
+//! One conversion path ([`convert`]): `index.js` writes transcripts, turns and session meta as
+//! JSON text, the core reads it with its serde path (which checks every field and names the
+//! field and turn at fault), and reports come back as JSON text that `JSON.parse` turns into
+//! plain objects with UTF-16 offsets. Errors become JavaScript `Error`s in one place
+//! ([`error`]). All rule logic is in `qa-core`.
 //!
-//! `Engine.scoreMany` runs on the libuv thread pool (a napi `AsyncTask`), where the core
-//! scores the batch in parallel, so the event loop never waits for a batch.
+//! The scoring methods are `index.js`'s (their types are in `types-header.d.ts`); the native
+//! methods they call start with `_` and are taken off the prototypes there. A batch
+//! (`scoreMany`) is converted in slices on the main thread, handed over one transcript at a
+//! time ([`Batch`]), parsed, checked and scored in parallel on the libuv thread pool, and its
+//! reports are taken back in chunks ([`batch_next`]), so the event loop never waits long.
 
 #![deny(missing_docs)]
 
 mod convert;
 mod error;
 
-use napi::bindgen_prelude::{AsyncTask, Env, JsObjectValue, JsValue, Task, Unknown};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{
+    AsyncTask, BufferSlice, Env, External, JsObjectValue, JsValue, ObjectFinalize, Task, Unknown,
+};
 use napi_derive::napi;
+use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::error::{guard, Failure, Reading};
+use crate::error::{guard, Failure, TranscriptFault};
 
 type Result<T> = std::result::Result<T, Failure>;
 
 /// A compiled rubric: build it once, score many conversations with it.
-#[napi]
+#[napi(custom_finalize)]
 #[derive(Debug)]
 pub struct Engine {
     inner: qa_core::Engine,
+    /// The bytes reported to V8 as held by this object (given back when it is collected).
+    external: i64,
+}
+
+impl ObjectFinalize for Engine {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        env.adjust_external_memory(-self.external)?;
+        Ok(())
+    }
 }
 
 #[napi]
@@ -36,7 +56,7 @@ impl Engine {
         let run = || {
             let path = string_arg(&path, "path")?;
             let rubric = guard(|| Ok(qa_core::Rubric::from_path(&path)?))?;
-            Engine::compile(rubric)
+            Engine::compile(&env, rubric)
         };
         run().map_err(|e| e.into_napi(&env))
     }
@@ -62,70 +82,33 @@ impl Engine {
             })?;
             let limits = qa_core::Limits::default();
             let rubric = guard(|| Ok(qa_core::Rubric::parse(&text, format, None, &limits)?))?;
-            Engine::compile(rubric)
+            Engine::compile(&env, rubric)
         };
         run().map_err(|e| e.into_napi(&env))
     }
 
-    /// Scores one conversation (a transcript object: `{turns: [{speaker, text, start?, end?}],
-    /// id?, agent?, channel?, meta?}`) and returns its report. Throws a `TranscriptError` that
-    /// names the turn and field when the transcript is invalid.
-    #[napi(ts_args_type = "transcript: Transcript", ts_return_type = "Report")]
-    pub fn score<'env>(&self, env: Env, transcript: Unknown) -> napi::Result<Unknown<'env>> {
-        self.score_one(&env, &transcript, None)
+    /// `score(transcript)` in index.js: the report of the transcript's JSON text, as JSON text.
+    #[napi(js_name = "_score", skip_typescript)]
+    pub fn score_text(&self, env: Env, json: String) -> napi::Result<String> {
+        self.score_str(&json).map_err(|e| e.into_napi(&env))
     }
 
-    /// `score` with `json`, the JSON text `index.js` made of `transcript` (its fast path).
-    #[napi(js_name = "_scoreJson", skip_typescript)]
-    pub fn score_json<'env>(
-        &self,
-        env: Env,
-        transcript: Unknown,
-        json: String,
-    ) -> napi::Result<Unknown<'env>> {
-        self.score_one(&env, &transcript, Some(&json))
+    /// `scoreJson(buffer)` in index.js: the report of JSON text given as UTF-8 bytes.
+    #[napi(js_name = "_scoreBytes", skip_typescript)]
+    pub fn score_bytes(&self, env: Env, json: BufferSlice) -> napi::Result<String> {
+        let run = || match std::str::from_utf8(&json) {
+            Ok(text) => self.score_str(text),
+            Err(e) => Err(not_utf8(&e).into()),
+        };
+        run().map_err(|e| e.into_napi(&env))
     }
 
-    /// Scores many conversations in parallel, off the main thread. Resolves with the reports
-    /// in input order; rejects with the first invalid transcript's `TranscriptError` (its
-    /// `index` says which one).
-    #[napi(
-        ts_args_type = "transcripts: Transcript[]",
-        ts_return_type = "Promise<Report[]>"
-    )]
-    pub fn score_many(&self, transcripts: Unknown) -> AsyncTask<ScoreMany> {
-        AsyncTask::new(ScoreMany::new(self, &transcripts, Vec::new(), false))
-    }
-
-    /// `scoreMany` (`settle` false) or `scoreManySettled` (true) with `json`, the JSON text
-    /// `index.js` made of the first `json.length` transcripts (its fast path); the others are
-    /// read here.
-    #[napi(js_name = "_scoreManyJson", skip_typescript)]
-    pub fn score_many_json(
-        &self,
-        transcripts: Unknown,
-        json: Vec<String>,
-        settle: bool,
-    ) -> AsyncTask<ScoreMany> {
-        AsyncTask::new(ScoreMany::new(self, &transcripts, json, settle))
-    }
-
-    /// Like `scoreMany`, but never rejects for a bad transcript: each item of the result is a
-    /// report, or the `TranscriptError` of that transcript.
-    #[napi(
-        ts_args_type = "transcripts: Transcript[]",
-        ts_return_type = "Promise<Array<Report | TranscriptError>>"
-    )]
-    pub fn score_many_settled(&self, transcripts: Unknown) -> AsyncTask<ScoreMany> {
-        AsyncTask::new(ScoreMany::new(self, &transcripts, Vec::new(), true))
-    }
-
-    /// Starts a live session for one conversation; `meta` holds what the report echoes.
-    #[napi(ts_args_type = "meta?: SessionMeta")]
-    pub fn session(&self, env: Env, meta: Option<Unknown>) -> napi::Result<Session> {
+    /// `session(meta)` in index.js: `meta` is the JSON text of the session meta (or null).
+    #[napi(js_name = "_session", skip_typescript)]
+    pub fn session(&self, env: Env, meta: Option<String>) -> napi::Result<Session> {
         let run = || {
             let meta = match &meta {
-                Some(m) => convert::to_json(m).map_err(|e| Failure::reading(e, Reading::Meta))?,
+                Some(json) => convert::read_value(json)?,
                 None => Value::Null,
             };
             let meta = match meta {
@@ -157,42 +140,42 @@ impl Engine {
     /// The rubric's name.
     #[napi(getter)]
     pub fn rubric_name(&self) -> String {
-        self.inner.rubric().name().to_string()
+        self.inner.rubric().name.clone()
     }
 
     /// The number of rules in the rubric.
     #[napi(getter)]
     pub fn rule_count(&self) -> u32 {
-        self.inner.rubric().rules().len() as u32
+        self.inner.rubric().rules.len() as u32
+    }
+
+    /// The limits this engine applies to what it scores (checked while a transcript is
+    /// converted, before it is scored).
+    #[napi(getter, ts_return_type = "Limits")]
+    pub fn limits<'env>(&self, env: Env) -> napi::Result<Unknown<'env>> {
+        convert::parse(&env, convert::limits_json(self.inner.limits())?)
+    }
+
+    /// Approximate memory of the compiled rubric, in bytes; reported to V8 as external memory,
+    /// so that engines nobody refers to any more are collected soon.
+    #[napi(getter)]
+    pub fn memory_usage(&self) -> f64 {
+        self.inner.memory_usage() as f64
     }
 }
 
 impl Engine {
-    fn compile(rubric: qa_core::Rubric) -> Result<Engine> {
+    fn compile(env: &Env, rubric: qa_core::Rubric) -> Result<Engine> {
         let inner = guard(|| Ok(qa_core::Engine::new(rubric)?))?;
-        Ok(Engine { inner })
+        let external = i64::try_from(inner.memory_usage()).unwrap_or(i64::MAX);
+        env.adjust_external_memory(external)?;
+        Ok(Engine { inner, external })
     }
 
-    /// Scores `transcript`, read from `json` when it is given and readable, else walked.
-    fn score_one<'env>(
-        &self,
-        env: &Env,
-        transcript: &Unknown,
-        json: Option<&str>,
-    ) -> napi::Result<Unknown<'env>> {
-        let run = || -> Result<Unknown<'env>> {
-            let value = match json.and_then(convert::from_encoded) {
-                Some(value) => value,
-                None => convert::to_json(transcript)
-                    .map_err(|e| Failure::reading(e, Reading::Transcript))?,
-            };
-            let report = guard(|| {
-                let transcript = qa_core::Transcript::from_value(value)?;
-                Ok(self.inner.try_score(&transcript)?)
-            })?;
-            Ok(convert::report_to_js(env, report)?)
-        };
-        run().map_err(|e| e.into_napi(env))
+    /// Scores the transcript `json` holds (the core's serde path, its limits checked).
+    fn score_str(&self, json: &str) -> Result<String> {
+        let report = guard(|| Ok(self.inner.score_json(json)?))?;
+        Ok(convert::report_json(report)?)
     }
 }
 
@@ -206,34 +189,19 @@ pub struct Session {
 
 #[napi]
 impl Session {
-    /// Adds the next turn (`{speaker, text, start?, end?}`); returns the findings that became
-    /// certain with it (filter on `alert` for alerts). Throws a `TranscriptError` for a bad turn.
-    #[napi(ts_args_type = "turn: Turn", ts_return_type = "Finding[]")]
-    pub fn push<'env>(&mut self, env: Env, turn: Unknown) -> napi::Result<Unknown<'env>> {
-        self.push_turn(&env, &turn, None)
-            .map_err(|e| e.into_napi(&env))
+    /// `push(turn)` in index.js: the findings (JSON text) of the turn's JSON text.
+    #[napi(js_name = "_push", skip_typescript)]
+    pub fn push_text(&mut self, env: Env, json: String) -> napi::Result<String> {
+        self.push_turn(&json).map_err(|e| e.into_napi(&env))
     }
 
-    /// `push` with `json`, the JSON text `index.js` made of `turn` (its fast path).
-    #[napi(js_name = "_pushJson", skip_typescript)]
-    pub fn push_json<'env>(
-        &mut self,
-        env: Env,
-        turn: Unknown,
-        json: String,
-    ) -> napi::Result<Unknown<'env>> {
-        self.push_turn(&env, &turn, Some(&json))
-            .map_err(|e| e.into_napi(&env))
-    }
-
-    /// Ends the conversation and returns its report (equal to `engine.score()` on the same
-    /// turns). The session cannot be used after this.
-    #[napi(ts_return_type = "Report")]
-    pub fn finish<'env>(&mut self, env: Env) -> napi::Result<Unknown<'env>> {
+    /// `finish()` in index.js: the report as JSON text.
+    #[napi(js_name = "_finish", skip_typescript)]
+    pub fn finish_text(&mut self, env: Env) -> napi::Result<String> {
         let session = self.inner.take().ok_or(Failure::Finished);
         session
             .and_then(|s| guard(|| Ok(s.finish())))
-            .and_then(|report| Ok(convert::report_to_js(&env, report)?))
+            .and_then(|report| Ok(convert::report_json(report)?))
             .map_err(|e| e.into_napi(&env))
     }
 
@@ -251,21 +219,15 @@ impl Session {
 }
 
 impl Session {
-    fn push_turn<'env>(
-        &mut self,
-        env: &Env,
-        turn: &Unknown,
-        json: Option<&str>,
-    ) -> Result<Unknown<'env>> {
+    fn push_turn(&mut self, json: &str) -> Result<String> {
         let session = self.inner.as_mut().ok_or(Failure::Finished)?;
         let index = session.turn_count();
-        let value = match json.and_then(convert::from_encoded) {
-            Some(value) => value,
-            None => {
-                convert::to_json(turn).map_err(|e| Failure::reading(e, Reading::Turn(index)))?
-            }
-        };
-        let turn = qa_core::Turn::from_value(&value, index)?;
+        let turn = convert::read_value(json)
+            .and_then(|value| qa_core::Turn::from_value(&value, index))
+            .map_err(|e| match e.turn() {
+                Some(_) => e,
+                None => e.at_turn(index),
+            })?;
         let pushed = guard(|| Ok(session.try_push(turn)?));
         if matches!(pushed, Err(Failure::Panic(_))) {
             self.inner = None; // its state cannot be trusted any more
@@ -275,172 +237,295 @@ impl Session {
             .iter()
             .map(|f| f.in_units(qa_core::Units::Utf16))
             .collect();
-        Ok(convert::to_js(env, &findings)?)
+        Ok(convert::to_json(&findings)?)
     }
 }
 
-/// `engine.scoreMany` as an async task: the transcripts are read as JSON values on the main
-/// thread (JavaScript values cannot be read elsewhere) — or taken as the JSON text `index.js`
-/// made of them, parsed on the pool —, then checked and scored on the libuv thread pool.
+/// A batch being handed over by `index.js`, one transcript's JSON text at a time (so that no
+/// single call takes long), scored by [`batch_run`], its reports taken back by [`batch_next`].
+#[derive(Debug)]
+pub struct Batch {
+    engine: qa_core::Engine,
+    items: Vec<Item>,
+    /// The reports once scored, taken back one chunk at a time.
+    results: Arc<Mutex<VecDeque<Chunk>>>,
+}
+
+/// One transcript of a batch.
+#[derive(Debug)]
+enum Item {
+    /// Its JSON text.
+    Text(String),
+    /// Its JSON text as bytes (a `Buffer`), UTF-8 not checked yet.
+    Bytes(Vec<u8>),
+    /// Refused by `index.js` while converting (it keeps the error and puts it in place).
+    Skipped,
+}
+
+/// `scoreMany` / `scoreManySettled` in index.js: an empty batch for `engine`.
+#[napi(js_name = "_batch", skip_typescript)]
+pub fn batch(engine: &Engine) -> External<Batch> {
+    External::new(Batch {
+        engine: engine.inner.clone(),
+        items: Vec::new(),
+        results: Arc::default(),
+    })
+}
+
+/// Adds a transcript's JSON text to a batch.
+#[napi(js_name = "_batchAdd", skip_typescript)]
+pub fn batch_add(batch: &mut External<Batch>, json: String) {
+    batch.items.push(Item::Text(json));
+}
+
+/// Adds a transcript's JSON text given as UTF-8 bytes to a batch.
+#[napi(js_name = "_batchAddBytes", skip_typescript)]
+pub fn batch_add_bytes(batch: &mut External<Batch>, json: BufferSlice) {
+    batch.items.push(Item::Bytes(json.to_vec()));
+}
+
+/// Holds the place of a transcript `index.js` refused.
+#[napi(js_name = "_batchSkip", skip_typescript)]
+pub fn batch_skip(batch: &mut External<Batch>) {
+    batch.items.push(Item::Skipped);
+}
+
+/// Scores a batch on the libuv thread pool. Resolves when the reports can be taken back with
+/// [`batch_next`]; when `settle` is false, rejects with the first transcript's error instead,
+/// if any.
+#[napi(js_name = "_batchRun", skip_typescript)]
+pub fn batch_run(batch: &mut External<Batch>, settle: bool) -> AsyncTask<ScoreMany> {
+    AsyncTask::new(ScoreMany {
+        engine: batch.engine.clone(),
+        items: std::mem::take(&mut batch.items),
+        results: batch.results.clone(),
+        settle,
+    })
+}
+
+/// The next chunk of a scored batch: an array of reports and `TranscriptError`s (null where
+/// `index.js` refused the transcript), or null when there are no more.
+#[napi(js_name = "_batchNext", skip_typescript)]
+pub fn batch_next<'env>(env: &Env, batch: &External<Batch>) -> napi::Result<Option<Unknown<'env>>> {
+    let next = batch
+        .results
+        .lock()
+        .map_err(|_| napi::Error::from_reason("the batch's results are poisoned"))?
+        .pop_front();
+    let Some(chunk) = next else {
+        return Ok(None);
+    };
+    let array = convert::parse(env, chunk.json)?;
+    if !chunk.errors.is_empty() {
+        let mut object = array.coerce_to_object()?;
+        for (i, e) in chunk.errors {
+            object.set_element(i, e.to_js(env)?)?;
+        }
+    }
+    Ok(Some(array))
+}
+
+/// A batch scored on the libuv thread pool ([`batch_run`]).
 #[derive(Debug)]
 pub struct ScoreMany {
     engine: qa_core::Engine,
-    input: Option<Result<Vec<Source>>>,
+    items: Vec<Item>,
+    results: Arc<Mutex<VecDeque<Chunk>>>,
     settle: bool,
 }
 
-/// One transcript of a batch, as read on the main thread.
-#[derive(Debug)]
-enum Source {
-    /// Read with [`convert::to_json`].
-    Value(Value),
-    /// The JSON text `index.js` made of it.
-    Json(String),
-    /// Refused while reading (a value that is not JSON data): its error, settled in its place.
-    Refused(Failure),
-}
+/// One transcript's outcome: its report as JSON text, its error, or nothing (refused by
+/// `index.js`).
+type Outcome = std::result::Result<Option<String>, Failure>;
 
-/// One transcript's outcome.
-type Outcome = std::result::Result<qa_core::Report, Failure>;
+/// Largest chunk of reports handed back in one call (JSON text, bytes), so that parsing one
+/// takes a few milliseconds.
+const CHUNK_BYTES: usize = 256 << 10;
 
-impl ScoreMany {
-    fn new(engine: &Engine, transcripts: &Unknown, json: Vec<String>, settle: bool) -> ScoreMany {
-        ScoreMany {
-            engine: engine.inner.clone(),
-            input: Some(read_batch(transcripts, json)),
-            settle,
-        }
-    }
-}
-
-/// The batch: the first `json.len()` transcripts are their JSON text, the others are read
-/// from the array.
-fn read_batch(transcripts: &Unknown, json: Vec<String>) -> Result<Vec<Source>> {
-    if !napi::bindgen_prelude::JsValue::is_array(transcripts)? {
-        return Err(Failure::ArgType(
-            "scoreMany takes an array of transcripts".to_string(),
-        ));
-    }
-    // read each transcript alone, so that an error names the transcript's index
-    let array = napi::bindgen_prelude::JsValue::coerce_to_object(transcripts)?;
-    let len = napi::bindgen_prelude::JsObjectValue::get_array_length(&array)?;
-    let given = json.len();
-    let mut sources: Vec<Source> = json.into_iter().map(Source::Json).collect();
-    for i in given as u32..len {
-        let item: Unknown = napi::bindgen_prelude::JsObjectValue::get_element(&array, i)?;
-        match convert::to_json(&item) {
-            Ok(value) => sources.push(Source::Value(value)),
-            // a transcript that is not JSON data is that transcript's error, not the batch's
-            Err(e) => match Failure::reading(e, Reading::Transcript) {
-                Failure::Transcript(t) => {
-                    sources.push(Source::Refused(Failure::Transcript(t.in_batch(i as usize))))
-                }
-                other => return Err(other),
-            },
-        }
-    }
-    Ok(sources)
-}
+/// Most reports in one chunk.
+const CHUNK_ITEMS: usize = 512;
 
 impl Task for ScoreMany {
-    type Output = Result<Vec<Outcome>>;
-    type JsValue = Unknown<'static>;
+    type Output = std::result::Result<VecDeque<Chunk>, Failure>;
+    type JsValue = ();
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let input = self.input.take().expect("compute runs once");
+        let items = std::mem::take(&mut self.items);
         let engine = &self.engine;
-        Ok(guard(|| {
-            let sources = input?;
-            let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(sources.len());
-            let mut good = Vec::with_capacity(sources.len());
-            for (i, source) in sources.into_iter().enumerate() {
-                let value = match source {
-                    Source::Value(value) => value,
-                    Source::Refused(failure) => {
-                        outcomes.push(Some(Err(failure)));
-                        continue;
-                    }
-                    // index.js only sends JSON that `convert::to_json` would read the same
-                    Source::Json(text) => match convert::from_encoded(&text) {
-                        Some(value) => value,
-                        None => {
-                            outcomes.push(Some(Err(Failure::Panic(format!(
-                                "the JSON text of transcript {i} is unreadable"
-                            )))));
-                            continue;
-                        }
+        let mut outcomes: Vec<Outcome> = items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let text = match &item {
+                    Item::Skipped => return Ok(None),
+                    Item::Text(text) => text.as_str(),
+                    Item::Bytes(bytes) => match std::str::from_utf8(bytes) {
+                        Ok(text) => text,
+                        Err(e) => return Err(Failure::Transcript(not_utf8(&e).in_batch(i))),
                     },
                 };
-                match qa_core::Transcript::from_value(value) {
-                    Ok(t) => {
-                        good.push(t);
-                        outcomes.push(None);
-                    }
-                    Err(e) => outcomes.push(Some(Err(Failure::Transcript(
-                        error::TranscriptFault::from(e).in_batch(i),
-                    )))),
-                }
-            }
-            let mut scored = engine.try_score_many(&good).into_iter();
-            Ok(outcomes
-                .into_iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    o.unwrap_or_else(|| match scored.next().expect("one result per transcript") {
-                        Ok(report) => Ok(report),
-                        Err(e) => Err(Failure::Transcript(
-                            error::TranscriptFault::from(e).in_batch(i),
-                        )),
-                    })
+                guard(|| match engine.score_json(text) {
+                    Ok(report) => Ok(Some(convert::report_json(report)?)),
+                    Err(e) => Err(Failure::Transcript(TranscriptFault::from(e).in_batch(i))),
                 })
-                .collect())
-        }))
+            })
+            .collect();
+        if !self.settle {
+            if let Some(first) = outcomes.iter().position(Result::is_err) {
+                return Ok(Err(outcomes.swap_remove(first).expect_err("an error")));
+            }
+        }
+        Ok(Ok(chunks(outcomes)))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        let outcomes = output.map_err(|e| e.into_napi(&env))?;
-        if !self.settle {
-            if let Some(Err(_)) = outcomes.iter().find(|o| o.is_err()) {
-                let first = outcomes.into_iter().find_map(|o| o.err());
-                return Err(first.expect("found above").into_napi(&env));
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<()> {
+        let chunks = output.map_err(|e| e.into_napi(&env))?;
+        *self
+            .results
+            .lock()
+            .map_err(|_| napi::Error::from_reason("the batch's results are poisoned"))? = chunks;
+        Ok(())
+    }
+}
+
+/// Reports ready to be taken back: a JSON array of reports (`null` in the place of an error
+/// or a refused transcript) and the errors with their places in it.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    json: String,
+    errors: Vec<(u32, Failure)>,
+}
+
+/// The outcomes in chunks of at most [`CHUNK_ITEMS`] items and about [`CHUNK_BYTES`] bytes.
+fn chunks(outcomes: Vec<Outcome>) -> VecDeque<Chunk> {
+    let mut out = VecDeque::new();
+    let mut chunk = Chunk::default();
+    let mut count = 0u32;
+    for outcome in outcomes {
+        chunk.json.push(if count == 0 { '[' } else { ',' });
+        match outcome {
+            Ok(Some(report)) => chunk.json.push_str(&report),
+            Ok(None) => chunk.json.push_str("null"),
+            Err(failure) => {
+                chunk.json.push_str("null");
+                chunk.errors.push((count, failure));
             }
         }
-        // the reports (offsets in UTF-16) as one JSON array, parsed at once; the errors of a
-        // settled batch take their places
-        let (reports, errors): (Vec<_>, Vec<_>) = outcomes
-            .into_iter()
-            .enumerate()
-            .map(|(i, o)| match o {
-                Ok(report) => (Some(report), None),
-                Err(e) => (None, Some((i as u32, e))),
-            })
-            .unzip();
-        let reports: Vec<_> = reports
+        count += 1;
+        if count as usize >= CHUNK_ITEMS || chunk.json.len() >= CHUNK_BYTES {
+            chunk.json.push(']');
+            out.push_back(std::mem::take(&mut chunk));
+            count = 0;
+        }
+    }
+    if count > 0 {
+        chunk.json.push(']');
+        out.push_back(chunk);
+    }
+    out
+}
+
+/// The error of a transcript given as bytes that are not UTF-8.
+fn not_utf8(e: &std::str::Utf8Error) -> TranscriptFault {
+    qa_core::TranscriptError::new(
+        qa_core::TranscriptErrorKind::Syntax,
+        format!(
+            "invalid JSON: the text is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ),
+    )
+    .into()
+}
+
+/// index.js: a `TranscriptError` for a value it refused while converting it (a number that is
+/// not finite, a bigint, a lone surrogate, a limit exceeded …), built as the core's are.
+#[napi(js_name = "_transcriptError", skip_typescript)]
+pub fn transcript_error<'env>(
+    env: &'env Env,
+    kind: String,
+    message: String,
+    turn: Option<u32>,
+    field: Option<String>,
+    index: Option<u32>,
+) -> napi::Result<Unknown<'env>> {
+    let kind = error::transcript_kind(&kind)
+        .ok_or_else(|| napi::Error::from_reason(format!("no transcript error kind {kind:?}")))?;
+    let mut e = qa_core::TranscriptError::new(kind, message);
+    if let Some(turn) = turn {
+        e = e.at_turn(turn as usize);
+    }
+    if let Some(field) = field {
+        e = e.with_field(field);
+    }
+    let mut fault = TranscriptFault::from(e);
+    if let Some(index) = index {
+        fault = fault.in_batch(index as usize);
+    }
+    Ok(Failure::Transcript(fault).to_js(env)?.to_unknown())
+}
+
+/// The `kind` strings errors carry: those of the core (`TranscriptErrorKind::as_str`,
+/// `RubricErrorKind::as_str`), the same in Rust, the CLI, Python and Node.
+#[napi(object)]
+#[derive(Debug)]
+pub struct ErrorKinds {
+    /// Every `kind` of a `TranscriptError`.
+    pub transcript: Vec<String>,
+    /// Every `kind` of a `RubricError` (and of its diagnostics).
+    pub rubric: Vec<String>,
+}
+
+/// The `kind` strings errors carry, the same in every front end.
+#[napi]
+pub fn error_kinds() -> ErrorKinds {
+    ErrorKinds {
+        transcript: qa_core::TranscriptErrorKind::ALL
             .iter()
-            .map(|r| r.as_ref().map(|r| r.in_units(qa_core::Units::Utf16)))
-            .collect();
-        let array = convert::to_js(&env, &reports)?;
-        if errors.iter().any(Option::is_some) {
-            let mut object = array.coerce_to_object()?;
-            for (i, e) in errors.into_iter().flatten() {
-                object.set_element(i, e.to_js(&env)?)?;
-            }
-        }
-        Ok(array)
+            .map(|k| k.as_str().to_string())
+            .collect(),
+        rubric: qa_core::RubricErrorKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect(),
     }
 }
 
 /// A string argument, read strictly (no lone surrogates).
 fn string_arg(value: &Unknown, name: &str) -> Result<String> {
-    match convert::to_string(value) {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(Failure::ArgType(format!(
+    if value.get_type()? != napi::ValueType::String {
+        return Err(Failure::ArgType(format!(
             "`{name}` must be a string, found {}",
-            convert::type_name(value.get_type()?)
-        ))),
-        Err(convert::ConvertError::Napi(e)) => Err(Failure::Napi(e)),
-        Err(convert::ConvertError::Invalid { message, .. }) => Err(Failure::ArgValue(
-            message.replacen("the value", &format!("`{name}`"), 1),
-        )),
+            type_name(value.get_type()?)
+        )));
+    }
+    let js: napi::JsString = value.coerce_to_string()?;
+    let utf16 = js.into_utf16()?;
+    // the buffer ends with the terminating NUL
+    let units = utf16.split_last().map_or(&[][..], |(_, units)| units);
+    char::decode_utf16(units.iter().copied())
+        .collect::<std::result::Result<String, _>>()
+        .map_err(|e| {
+            Failure::ArgValue(format!(
+                "`{name}` is not valid Unicode: a lone surrogate {:#06x}",
+                e.unpaired_surrogate()
+            ))
+        })
+}
+
+/// What JavaScript calls a value's type, for messages.
+fn type_name(t: napi::ValueType) -> &'static str {
+    use napi::ValueType as T;
+    match t {
+        T::Undefined => "undefined",
+        T::Null => "null",
+        T::Boolean => "a boolean",
+        T::Number => "a number",
+        T::String => "a string",
+        T::Symbol => "a symbol",
+        T::Object => "an object",
+        T::Function => "a function",
+        T::External => "an external",
+        T::BigInt => "a bigint",
+        T::Unknown => "an unknown value",
     }
 }
