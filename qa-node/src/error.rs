@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::{JsValue, Null, Object, ToNapiValue};
 use napi::{Env, JsError, JsRangeError, JsTypeError};
-use qa_core::{RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
+use qa_core::{RubricError, TranscriptError, TranscriptErrorKind};
 
 /// Everything that can go wrong in a call, before it is turned into a JavaScript `Error`.
 #[derive(Debug)]

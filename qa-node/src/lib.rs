@@ -140,13 +140,13 @@ impl Engine {
     /// The rubric's name.
     #[napi(getter)]
     pub fn rubric_name(&self) -> String {
-        self.inner.rubric().name.clone()
+        self.inner.rubric().name().to_string()
     }
 
     /// The number of rules in the rubric.
     #[napi(getter)]
     pub fn rule_count(&self) -> u32 {
-        self.inner.rubric().rules.len() as u32
+        self.inner.rubric().rules().len() as u32
     }
 
     /// The limits this engine applies to what it scores (checked while a transcript is

@@ -274,65 +274,49 @@ fn float(x: f64) -> Result<Value, Bad> {
         .ok_or_else(|| bad(BadKind::InvalidValue, format!("{x} is not a finite number")))
 }
 
-/// The limits named in `overrides` (a dict of limit name → int) over the defaults.
+/// The names of the fields of [`Limits`], as serde writes them (one list, the core's).
+fn limit_names() -> Vec<String> {
+    match serde_json::to_value(Limits::default()) {
+        Ok(Value::Object(m)) => m.into_iter().map(|(k, _)| k).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The limits named in `overrides` (a dict of limit name → int) over the defaults, read with
+/// the core's serde path (an unknown name is refused there too).
 pub(crate) fn limits(overrides: Option<&Bound<'_, PyAny>>) -> PyResult<Limits> {
-    let mut limits = Limits::default();
     let Some(overrides) = overrides.filter(|o| !o.is_none()) else {
-        return Ok(limits);
+        return Ok(Limits::default());
     };
     let map = overrides
         .cast::<PyMapping>()
         .map_err(|_| PyValueError::new_err("`limits` must be a dict of limit name to int"))?;
+    let names = limit_names();
+    let mut fields = serde_json::Map::new();
     for pair in map.items()?.iter() {
         let (name, value): (String, Bound<'_, PyAny>) = pair.extract()?;
-        let slot = limit_slot(&mut limits, &name).ok_or_else(|| {
-            PyValueError::new_err(format!(
+        if !names.contains(&name) {
+            return Err(PyValueError::new_err(format!(
                 "unknown limit `{name}`; the limits are: {}",
-                LIMIT_NAMES.join(", ")
-            ))
-        })?;
-        *slot = value.extract::<usize>().map_err(|_| {
+                names.join(", ")
+            )));
+        }
+        let value = value.extract::<usize>().map_err(|_| {
             PyValueError::new_err(format!("limit `{name}` must be a non-negative integer"))
         })?;
+        fields.insert(name, Value::from(value));
     }
-    Ok(limits)
-}
-
-/// Every field of [`Limits`], by name.
-pub(crate) const LIMIT_NAMES: [&str; 9] = [
-    "max_rubric_bytes",
-    "max_rules",
-    "max_phrases",
-    "max_phrase_chars",
-    "max_regex_bytes",
-    "max_nesting",
-    "max_transcript_bytes",
-    "max_turns",
-    "max_turn_bytes",
-];
-
-fn limit_slot<'l>(limits: &'l mut Limits, name: &str) -> Option<&'l mut usize> {
-    Some(match name {
-        "max_rubric_bytes" => &mut limits.max_rubric_bytes,
-        "max_rules" => &mut limits.max_rules,
-        "max_phrases" => &mut limits.max_phrases,
-        "max_phrase_chars" => &mut limits.max_phrase_chars,
-        "max_regex_bytes" => &mut limits.max_regex_bytes,
-        "max_nesting" => &mut limits.max_nesting,
-        "max_transcript_bytes" => &mut limits.max_transcript_bytes,
-        "max_turns" => &mut limits.max_turns,
-        "max_turn_bytes" => &mut limits.max_turn_bytes,
-        _ => return None,
-    })
+    serde_json::from_value(Value::Object(fields))
+        .map_err(|e| PyValueError::new_err(format!("bad limits: {e}")))
 }
 
 /// The limits as a dict of limit name → int.
 pub(crate) fn limits_dict<'py>(py: Python<'py>, limits: &Limits) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    let mut copy = limits.clone();
-    for name in LIMIT_NAMES {
-        let value = *limit_slot(&mut copy, name).expect("every listed limit has a slot");
-        dict.set_item(name, value)?;
+    if let Ok(Value::Object(m)) = serde_json::to_value(limits) {
+        for (name, value) in m {
+            dict.set_item(name, value.as_u64())?;
+        }
     }
     Ok(dict)
 }
