@@ -61,17 +61,23 @@ fn diff(path: &str, got: &Value, want: &Value) -> Option<String> {
     }
 }
 
-fn check_error(err: &qa_core::RubricError, want: &[Value]) -> Option<String> {
-    let got = err.diagnostics();
-    if got.len() != want.len() {
+/// Checks a rejected rubric's errors as every runner does (testdata/README.md): for
+/// `expected_errors` (`exact`), the same number of errors, each matching in order; for
+/// `expected_error`, the first error. `message_contains` is looked for in `message; help`.
+fn check_error(err: &qa_core::RubricError, want: &[Value], exact: bool) -> Option<String> {
+    let mut got = err.diagnostics();
+    if exact && got.len() != want.len() {
         return Some(format!(
             "got {} errors, want {}:\n{err}",
             got.len(),
             want.len()
         ));
     }
+    if !exact {
+        got = &got[..1];
+    }
     for (d, w) in got.iter().zip(want) {
-        let full = format!("{} {}", d.describe(), d.kind);
+        let full = format!("{}; {}", d.message, d.help.as_deref().unwrap_or_default());
         if let Some(kind) = w.get("kind").and_then(Value::as_str) {
             if d.kind.as_str() != kind {
                 return Some(format!("kind {} != {kind}: {err}", d.kind));
@@ -109,15 +115,15 @@ fn run_case(path: &Path, automaton: AutomatonChoice) -> Option<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let rubric = load_rubric(&case);
-    let want_errors: Option<Vec<Value>> = case
+    let want_errors: Option<(Vec<Value>, bool)> = case
         .get("expected_errors")
         .and_then(Value::as_array)
-        .cloned()
-        .or_else(|| case.get("expected_error").map(|e| vec![e.clone()]));
-    if let Some(want) = want_errors {
+        .map(|all| (all.clone(), true))
+        .or_else(|| case.get("expected_error").map(|e| (vec![e.clone()], false)));
+    if let Some((want, exact)) = want_errors {
         return match rubric.and_then(build) {
             Ok(_) => Some("the rubric was accepted; want an error".into()),
-            Err(e) => check_error(&e, &want),
+            Err(e) => check_error(&e, &want, exact),
         };
     }
     let engine = match rubric.and_then(build) {

@@ -63,6 +63,9 @@ def stream(engine: qa_engine.Engine, transcript: Dict[str, Any]) -> Dict[str, An
 
 
 def check_errors(err: qa_engine.RubricError, want: List[Dict[str, Any]], exact: bool) -> None:
+    """As every runner checks them (testdata/README.md): for `expected_errors` (`exact`) the same
+    number of errors, each matching in order; for `expected_error` the first; `message_contains`
+    looked for in `message; help`."""
     got = err.errors
     if exact:
         assert len(got) == len(want), f"got {len(got)} errors, want {len(want)}:\n{err}"
