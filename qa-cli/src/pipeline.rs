@@ -195,16 +195,16 @@ struct Batch {
     bytes: usize,
 }
 
-/// Parses and scores one record.
+/// Parses and scores one record; a JSON line is checked against the limits while it is read.
 fn score(engine: &Engine, record: Record) -> Result<Report, (Location, String)> {
-    let transcript = match record.item {
-        Item::Line(text) => Transcript::from_json(&text),
-        Item::Value(value, _) => Transcript::from_value(value),
+    let report = match record.item {
+        Item::Line(text) => {
+            Transcript::from_json_with_limits(&text, engine.limits()).map(|t| engine.score(&t))
+        }
+        Item::Value(value, _) => Transcript::from_value(value).and_then(|t| engine.try_score(&t)),
         Item::Bad(message) => return Err((record.location, message)),
     };
-    transcript
-        .and_then(|t| engine.try_score(&t))
-        .map_err(|e| (record.location, e.to_string()))
+    report.map_err(|e| (record.location, e.to_string()))
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {

@@ -101,30 +101,34 @@ impl CompiledRubric {
     }
 
     pub(crate) fn check_turn(&self, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
-        use crate::TranscriptErrorKind as TK;
-        let l = &self.limits;
-        if turn.text.len() > l.max_turn_bytes {
-            return Err(TranscriptError::new(
-                TK::TurnTooLong,
-                format!(
-                    "the text is {} bytes, over the limit of {}",
-                    turn.text.len(),
-                    l.max_turn_bytes
-                ),
-            )
-            .at_turn(index)
-            .with_field("text"));
-        }
-        if turn.speaker.len() > l.max_turn_bytes {
-            return Err(TranscriptError::new(
-                TK::TurnTooLong,
-                "the speaker label is over the turn size limit".to_string(),
-            )
-            .at_turn(index)
-            .with_field("speaker"));
-        }
-        Ok(())
+        check_turn(&self.limits, turn, index)
     }
+}
+
+/// One turn's text and speaker against `max_turn_bytes`.
+pub(crate) fn check_turn(l: &Limits, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
+    use crate::TranscriptErrorKind as TK;
+    if turn.text.len() > l.max_turn_bytes {
+        return Err(TranscriptError::new(
+            TK::TurnTooLong,
+            format!(
+                "the text is {} bytes, over the limit of {}",
+                turn.text.len(),
+                l.max_turn_bytes
+            ),
+        )
+        .at_turn(index)
+        .with_field("text"));
+    }
+    if turn.speaker.len() > l.max_turn_bytes {
+        return Err(TranscriptError::new(
+            TK::TurnTooLong,
+            "the speaker label is over the turn size limit".to_string(),
+        )
+        .at_turn(index)
+        .with_field("speaker"));
+    }
+    Ok(())
 }
 
 /// The limits the checker applied when the rubric was read, applied again with the engine's:

@@ -163,7 +163,8 @@ impl Engine {
         transcripts.par_iter().map(|t| self.try_score(t)).collect()
     }
 
-    /// Parses one transcript from JSON, checks it and scores it.
+    /// Parses one transcript from JSON, checking it against the engine's [`Limits`] while it is
+    /// read (a body of a million turns is refused after `max_turns + 1` of them), and scores it.
     pub fn score_json(&self, json: &str) -> Result<Report, TranscriptError> {
         if json.len() > self.inner.limits.max_transcript_bytes.saturating_mul(2) {
             return Err(TranscriptError::new(
@@ -174,8 +175,8 @@ impl Engine {
                 ),
             ));
         }
-        let t = Transcript::from_json(json)?;
-        self.try_score(&t)
+        let t = Transcript::from_json_with_limits(json, &self.inner.limits)?;
+        Ok(self.score(&t))
     }
 
     /// Starts a live session for one conversation.

@@ -60,6 +60,7 @@ mod segment;
 mod session;
 mod source;
 mod transcript;
+mod transcript_json;
 
 pub use builder::{RubricBuilder, RuleBuilder};
 pub use check::NEAR_MAX_ITEMS;

@@ -131,6 +131,23 @@ impl Transcript {
         Transcript::from_value(value)
     }
 
+    /// [`Transcript::from_json`] with `limits` checked while the text is read: the turn count,
+    /// turn sizes, the total size and the meta sizes, with the same errors as
+    /// [`Engine::try_score`](crate::Engine::try_score) gives, before the rest is in memory.
+    ///
+    /// ```
+    /// let limits = qa_core::Limits { max_turns: 2, ..Default::default() };
+    /// let text = r#"{"turns": [{"speaker": "a", "text": ""}, {"speaker": "a", "text": ""}, {"speaker": "a", "text": ""}]}"#;
+    /// let err = qa_core::Transcript::from_json_with_limits(text, &limits).unwrap_err();
+    /// assert_eq!(err.kind(), qa_core::TranscriptErrorKind::TooManyTurns);
+    /// ```
+    pub fn from_json_with_limits(
+        text: &str,
+        limits: &crate::Limits,
+    ) -> Result<Transcript, TranscriptError> {
+        crate::transcript_json::read(text, limits)
+    }
+
     /// Checks one transcript given as a JSON value.
     pub fn from_value(value: Value) -> Result<Transcript, TranscriptError> {
         let Value::Object(mut obj) = value else {

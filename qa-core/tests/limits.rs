@@ -784,3 +784,50 @@ fn near_searches_have_a_step_budget() {
     };
     assert_eq!(engine.score(&short).findings.len(), 1);
 }
+
+/// Issue 16: limits are checked while JSON text is read, not after: a body of 500,000 turns
+/// stops at the limit (the rest is never converted), with the error `try_score` gives.
+#[test]
+fn json_text_is_checked_while_it_is_read() {
+    let engine = Engine::builder()
+        .limits(small(|l| l.max_turns = 1_000))
+        .build(Rubric::from_yaml("rubric: r\nrules: []\n").unwrap())
+        .unwrap();
+    let turn = r#"{"speaker": "agent", "text": "您好"}"#;
+    let many = format!(
+        r#"{{"id": "c1", "turns": [{}]}}"#,
+        vec![turn; 500_000].join(",")
+    );
+    let t = Instant::now();
+    let err = engine.score_json(&many).unwrap_err();
+    assert_eq!(err.kind(), TranscriptErrorKind::TooManyTurns);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // at the limit it scores; errors are those of the plain reader otherwise
+    let ok = format!(r#"{{"turns": [{}]}}"#, vec![turn; 1_000].join(","));
+    assert!(engine.score_json(&ok).is_ok());
+    for (text, kind) in [
+        ("[1]", TranscriptErrorKind::WrongType),
+        ("{\"turns\": 3}", TranscriptErrorKind::WrongType),
+        ("{}", TranscriptErrorKind::MissingField),
+        ("{\"turns\": [", TranscriptErrorKind::Syntax),
+        (
+            r#"{"turns": [{"speaker": 1, "text": ""}]}"#,
+            TranscriptErrorKind::WrongType,
+        ),
+    ] {
+        let streamed = engine.score_json(text).unwrap_err();
+        let plain = Transcript::from_json(text).unwrap_err();
+        assert_eq!(streamed, plain, "{text}");
+        assert_eq!(streamed.kind(), kind, "{text}");
+    }
+    let long = format!(
+        r#"{{"turns": [{}, {{"speaker": "a", "text": "{}"}}]}}"#,
+        turn,
+        "x".repeat(2 << 20)
+    );
+    let err = engine.score_json(&long).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.turn()),
+        (TranscriptErrorKind::TurnTooLong, Some(1))
+    );
+}
