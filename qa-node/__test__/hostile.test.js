@@ -4,6 +4,9 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { qa } = require('./helpers')
 
 const engine = qa.Engine.fromString('rubric: t\nrules:\n  - {id: rude, kind: forbid, match: [爱买不买], deduct: 10}\n')
@@ -131,4 +134,15 @@ test('huge and odd rubrics are refused as RubricErrors', () => {
   for (const text of ['', '\0\0\0', '[[[[', 'rubric: [1, 2]', '- - - -']) {
     assert.throws(() => qa.Engine.fromString(text), (e) => e.code === 'QA_RUBRIC_ERROR', JSON.stringify(text))
   }
+})
+
+test('fromFile reads a special file with a cap (a symlink to /dev/zero)', { skip: !fs.existsSync('/dev/zero') }, () => {
+  // issue 16.6: the size check was a stat, so /dev/zero was read without end
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-zero-'))
+  const link = path.join(dir, 'zero.yaml')
+  fs.symlinkSync('/dev/zero', link)
+  const started = Date.now()
+  assert.throws(() => qa.Engine.fromFile(link), (e) => e.name === 'RubricError' && e.kind === 'rubric_too_large')
+  assert.ok(Date.now() - started < 5000)
+  fs.rmSync(dir, { recursive: true })
 })

@@ -4,9 +4,12 @@ never a crash; the riskiest inputs run in a child process so that a crash fails 
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
@@ -257,3 +260,15 @@ def test_a_mutating_value_cannot_crash(engine: qa_engine.Engine) -> None:
         engine.score(t)
     except qa_engine.TranscriptError:
         pass
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_from_file_reads_a_special_file_with_a_cap(tmp_path: Path) -> None:
+    # issue 16.6: the size check was a stat, so a symlink to /dev/zero was read without end
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")
+    started = time.monotonic()
+    with pytest.raises(qa_engine.RubricError) as info:
+        qa_engine.Engine.from_file(link, limits={"max_rubric_bytes": 1 << 20})
+    assert info.value.kind == "rubric_too_large"
+    assert time.monotonic() - started < 5
