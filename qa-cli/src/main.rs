@@ -11,6 +11,7 @@ mod input;
 mod lint;
 mod output;
 mod pipeline;
+mod schema;
 mod table;
 mod test_cases;
 mod watch;
@@ -110,6 +111,8 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Print the JSON Schema (draft-07) of a rubric file, for editors: `qa schema > rubric.schema.json`.
+    Schema,
 }
 
 /// Options shared by `score` and `report`.
@@ -236,5 +239,6 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             };
             test_cases::run(&engine, &cases, quiet)
         }
+        Command::Schema => schema::run(),
     }
 }
