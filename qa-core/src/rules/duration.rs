@@ -9,9 +9,8 @@ use crate::error::RubricErrorKind;
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
-/// A `duration` rule (give one bound or both): one finding
-/// when the conversation is longer than `max_seconds` or shorter than `min_seconds`; needs
-/// timestamps.
+/// A `duration` rule (give one bound or both): one finding when the conversation is longer than
+/// `max_seconds` or shorter than `min_seconds`; needs timestamps.
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 #[schemars(extend("anyOf" = [{"required": ["max_seconds"]}, {"required": ["min_seconds"]}]))]
 pub struct Duration {

@@ -8,8 +8,7 @@ use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
 
-/// A `forbid` rule: a finding for every match in scope; overlapping
-/// matches of one rule count once.
+/// A `forbid` rule: a finding for every match in scope; overlapping matches of one rule count once.
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Forbid {
     /// What must not be said.

@@ -16,8 +16,8 @@ use crate::model::Common;
 /// conversation costs linear time.
 pub const REPEAT_LOOKBACK: usize = 1000;
 
-/// A `repeat` rule: a turn of the rule's role whose word set has
-/// Jaccard similarity ≥ `similarity` with an earlier turn of the same role is a finding.
+/// A `repeat` rule: a turn of the rule's role whose word set has Jaccard similarity ≥ `similarity`
+/// with an earlier turn of the same role is a finding.
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Repeat {
     /// The Jaccard threshold, in (0, 1].

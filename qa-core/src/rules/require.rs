@@ -12,9 +12,9 @@ use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
 
-/// A `require` rule: one whole-conversation finding when nothing in
-/// scope matches; its `bonus` when something does (with a bonus and no deduct, a pure bonus
-/// item: nothing is reported when it is missed).
+/// A `require` rule: one whole-conversation finding when nothing in scope matches; its `bonus` when
+/// something does (with a bonus and no deduct, a pure bonus item: nothing is reported when it is
+/// missed).
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Require {
     /// What must be said.

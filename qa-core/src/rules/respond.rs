@@ -18,8 +18,8 @@ use crate::model::{Common, MatchExpr, Side};
 use crate::options::{Negation, Role, Within};
 use crate::report::Finding;
 
-/// A `respond` rule: every turn matching `when` is a trigger; `expect`
-/// must match within the next turns or seconds, or the trigger is a finding.
+/// A `respond` rule: every turn matching `when` is a trigger; `expect` must match within the next
+/// turns or seconds, or the trigger is a finding.
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Respond {
     /// The trigger: `{role, match}` (role default customer), or just the match.

@@ -11,9 +11,8 @@ use crate::matcher::MatchCompiler;
 use crate::model::Common;
 use crate::options::{Role, Scope};
 
-/// A `response_time` rule: a finding at each agent turn that
-/// answers a waiting customer more than `max_seconds` after the customer's first turn since
-/// the previous agent turn; needs timestamps.
+/// A `response_time` rule: a finding at each agent turn that answers a waiting customer more than
+/// `max_seconds` after the customer's first turn since the previous agent turn; needs timestamps.
 #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct ResponseTime {
     /// Which agent replies count: the first only, or each.
