@@ -100,6 +100,7 @@ export type RubricErrorKind =
   | 'phrase_too_long'
   | 'regex_too_large'
   | 'too_deep'
+  | 'regex_budget_exceeded'
 
 /** The `kind` of a `TranscriptError`: the core's `TranscriptErrorKind::as_str` (see `errorKinds()`). */
 export type TranscriptErrorKind =
@@ -111,6 +112,7 @@ export type TranscriptErrorKind =
   | 'too_many_turns'
   | 'turn_too_long'
   | 'too_deep'
+  | 'meta_too_large'
 
 /** One problem of an invalid rubric. */
 export interface RubricDiagnostic {

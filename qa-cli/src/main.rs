@@ -11,6 +11,7 @@ mod input;
 mod lint;
 mod output;
 mod pipeline;
+mod schema;
 mod sink;
 mod table;
 mod test_cases;
@@ -127,6 +128,8 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Print the JSON Schema (draft-07) of a rubric file, for editors: `qa schema > rubric.schema.json`.
+    Schema,
 }
 
 /// Options shared by `score` and `report`.
@@ -262,5 +265,6 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             };
             test_cases::run(&engine, &cases, quiet)
         }
+        Command::Schema => schema::run(),
     }
 }

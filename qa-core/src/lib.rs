@@ -55,6 +55,7 @@ mod options;
 mod pattern;
 mod report;
 pub mod rules;
+mod schema;
 mod score;
 mod segment;
 mod session;
@@ -78,6 +79,7 @@ pub use options::{
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};
 pub use rules::{RuleKind, RuleSpec, REPEAT_LOOKBACK};
+pub use schema::rubric_schema;
 pub use session::Session;
 pub use source::Format;
 pub use transcript::{SessionMeta, Transcript, Turn};

@@ -26,6 +26,7 @@
 use std::path::Path;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -38,27 +39,58 @@ use crate::source::{Format, Place as Pos};
 
 /// A checked rubric: how conversations are scored. Two rubrics are equal when they score alike:
 /// where they were read from (file, lines and columns) does not count.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its [`JsonSchema`] is the schema of a rubric file (see [`crate::rubric_schema`]): the field
+/// attributes and doc comments below are the file format's.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = crate::schema::rubric_description)]
 pub struct Rubric {
+    /// The rubric's name, echoed in every report (a number is taken as its text).
+    #[schemars(rename = "rubric", with = "crate::schema::Label")]
     pub(crate) name: String,
+    /// Echoed in reports (a number is taken as its text: quote `"2026.10"` to keep the 0).
+    #[schemars(with = "Option<crate::schema::Label>")]
     pub(crate) version: Option<String>,
+    /// Which languages' negation words and word segmentation apply.
+    #[schemars(default)]
     pub(crate) locale: Locale,
+    /// Normalization applied to transcript text and to every phrase alike, character by
+    /// character; a finding's evidence is always the original text.
+    #[schemars(default)]
     pub(crate) normalize: Normalize,
+    /// Speaker label → role, matched case-insensitively and trimmed. A role listed here replaces
+    /// that role's default labels; any label not listed is role `other`.
+    #[schemars(default)]
     pub(crate) speakers: Speakers,
+    /// `score = max(0, base − Σ_rules min(deduct × findings, max_deduct) + Σ bonus)`, at most
+    /// `max`; any fatal finding makes it 0; passed = no fatal finding and score ≥ pass.
+    #[schemars(default)]
     pub(crate) scoring: Scoring,
+    /// Named phrase lists, used in match expressions as `"@name"`.
+    #[schemars(with = "Option<IndexMap<String, List>>")]
     pub(crate) lists: IndexMap<String, List>,
+    /// The rules, in order (may be empty).
     pub(crate) rules: Vec<Rule>,
     /// The file it was read from, named in errors found later.
+    #[schemars(skip)]
     pub(crate) file: crate::source::FileName,
+    #[schemars(skip)]
     pub(crate) pos: Pos,
 }
 
 /// Speaker labels of each role (matched case-insensitively).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(default, deny_unknown_fields)]
 pub struct Speakers {
+    /// Labels of the agent role (one label or a list).
+    #[schemars(with = "crate::schema::Labels")]
     pub(crate) agent: Vec<String>,
+    /// Labels of the customer role (one label or a list).
+    #[schemars(with = "crate::schema::Labels")]
     pub(crate) customer: Vec<String>,
+    /// Labels of the `other` role (one label or a list); any label not listed is `other` too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "crate::schema::Labels")]
     pub(crate) other: Vec<String>,
 }
 
@@ -111,11 +143,18 @@ impl Speakers {
 }
 
 /// Scoring parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[schemars(default, deny_unknown_fields)]
 pub struct Scoring {
+    /// Score before deductions.
+    #[schemars(range(min = 0.0))]
     pub(crate) base: f64,
+    /// Pass mark: passed = no fatal finding and score ≥ pass.
+    #[schemars(range(min = 0.0))]
     pub(crate) pass: f64,
+    /// Highest possible score (bonuses cannot go past it); default `base`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
     pub(crate) max: Option<f64>,
 }
 
@@ -147,9 +186,11 @@ impl Scoring {
 }
 
 /// A named phrase list (`lists:`), used as `"@name"`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(transparent)]
 pub struct List {
     pub(crate) phrases: Vec<Phrase>,
+    #[schemars(skip)]
     pub(crate) pos: Pos,
 }
 
@@ -166,9 +207,12 @@ impl List {
 }
 
 /// A literal phrase of a match expression or a list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(transparent)]
 pub struct Phrase {
+    #[schemars(length(min = 1))]
     pub(crate) text: String,
+    #[schemars(skip)]
     pub(crate) pos: Pos,
 }
 
@@ -324,9 +368,13 @@ impl Serialize for MatchExpr {
 }
 
 /// One side of a `respond` rule: a role and what it says.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Side {
+    /// Whose turns count (default customer for `when`, agent for `expect`).
+    #[schemars(with = "Option<Role>")]
     pub(crate) role: Role,
+    /// What must match.
     #[serde(rename = "match")]
     pub(crate) matcher: MatchExpr,
 }
@@ -343,23 +391,54 @@ impl Side {
     }
 }
 
-/// The fields every rule has, whatever its kind.
-#[derive(Debug, Clone, PartialEq)]
+/// The fields every rule has, whatever its kind. Its [`JsonSchema`] gives them to every kind's
+/// branch of the rule schema (`window` only where the kind takes it, `negation`, `word` and
+/// `except` only where it matches text; see [`crate::schema`]).
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(transform = crate::schema::common_bonus)]
 pub(crate) struct Common {
+    /// Unique id of the rule: letters, digits, `_`, `.` and `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]+$"))]
     pub id: String,
+    /// Display name, echoed in findings (default the id; a number is taken as its text).
+    #[schemars(with = "Option<crate::schema::Label>")]
     pub name: Option<String>,
+    /// Category, for per-category subtotals (a number is taken as its text).
+    #[schemars(with = "Option<crate::schema::Label>")]
     pub category: Option<String>,
+    /// Message echoed in findings.
     pub message: Option<String>,
+    /// Whose turns the rule looks at.
+    #[schemars(default = "crate::schema::default_role")]
     pub role: Role,
+    /// Which turns of the rule's role count (default all): exactly one of `first`, `last`,
+    /// `turns`, `seconds`.
     pub window: Option<Window>,
+    /// How serious a finding is.
+    #[schemars(default = "crate::schema::default_severity")]
     pub severity: Severity,
+    /// Points taken per finding.
+    #[schemars(default, range(min = 0.0))]
     pub deduct: f64,
+    /// Cap on what the rule takes in all (default `deduct`, once).
+    #[schemars(range(min = 0.0))]
     pub max_deduct: Option<f64>,
+    /// Any finding makes the score 0 and `passed` false.
+    #[schemars(default)]
     pub fatal: bool,
+    /// Findings are flagged for live alerting.
+    #[schemars(default)]
     pub alert: bool,
+    /// `skip`: a match right after a negation word (in the same clause) is not a match.
+    #[schemars(default)]
     pub negation: Negation,
+    /// `true`: phrases match only on word boundaries.
+    #[schemars(default)]
     pub word: bool,
+    /// A match overlapping one of these in the same turn is not a match.
+    #[schemars(with = "Option<MatchExpr>")]
     pub except: Vec<MatchExpr>,
+    #[schemars(skip)]
     pub pos: Pos,
 }
 

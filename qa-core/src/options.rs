@@ -3,11 +3,12 @@
 //! They are plain data (`Copy` where they can be) shared by the rubric model, the checker, the
 //! matcher and the rule kinds; this module depends on nothing else in the crate.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Which languages' negation words and word segmentation apply.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     /// Chinese.
@@ -21,7 +22,7 @@ pub enum Locale {
 
 /// Whether 繁體 is converted to 简体 before matching.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChineseForm {
     /// Convert traditional characters to simplified (the default).
@@ -32,11 +33,16 @@ pub enum ChineseForm {
 }
 
 /// Normalization applied to transcript text and to every phrase alike.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(default, deny_unknown_fields)]
 pub struct Normalize {
+    /// Full-width ASCII forms (`ＡＢＣ１２３，`) → half-width, ideographic space → space.
     pub(crate) fullwidth: bool,
+    /// Case-insensitive matching (phrases and regexes).
     pub(crate) case: bool,
+    /// 繁體 → 简体 before matching (`simplified`), or characters as they are (`none`).
     pub(crate) chinese: ChineseForm,
+    /// Noise characters removed before matching: with `skip: " *@#-"`, `傻@逼` matches `傻逼`.
     pub(crate) skip: String,
 }
 
@@ -75,7 +81,7 @@ impl Default for Normalize {
 
 /// A role a speaker label maps to (plus `any` for rules).
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The helpdesk side.
@@ -123,12 +129,14 @@ impl Role {
 
 /// How serious a finding is.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// For information.
     Info,
-    /// The default.
+    /// Minor (the default).
     Minor,
     /// Major.
     Major,
@@ -157,7 +165,7 @@ impl Severity {
 
 /// Whether a match right after a negation word counts.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Negation {
     /// Matches count whatever precedes them (the default).
@@ -170,33 +178,38 @@ pub enum Negation {
 
 /// Which turns of the rule's role count.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Window {
     /// The role's first N turns.
-    First(usize),
-    /// The role's last N turns.
-    Last(usize),
-    /// Turns with index in `[from, to]` (0-based over all turns, inclusive).
+    First(#[schemars(range(min = 1))] usize),
+    /// The role's last N turns (known only when the conversation ends).
+    Last(#[schemars(range(min = 1))] usize),
+    /// Turns with index in `[from, to]` (0-based over all turns, both ends included; from ≤ to).
     Turns(usize, usize),
-    /// Turns starting within `[from, to]` seconds (inclusive).
-    Seconds(f64, f64),
+    /// Turns starting within `[from, to]` seconds (both ends included; from ≤ to); needs
+    /// timestamps.
+    Seconds(
+        #[schemars(range(min = 0.0))] f64,
+        #[schemars(range(min = 0.0))] f64,
+    ),
 }
 
 /// How long a `respond` trigger waits for its answer.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Within {
     /// In the next N turns of the `expect` role.
-    Turns(usize),
-    /// In a turn of the `expect` role starting at most S seconds after the trigger ends.
-    Seconds(f64),
+    Turns(#[schemars(range(min = 1))] usize),
+    /// In a turn of the `expect` role starting at most S seconds after the trigger ends (its
+    /// start when it has no end); needs timestamps.
+    Seconds(#[schemars(range(min = 0.0))] f64),
 }
 
 /// Which agent turns `response_time` looks at.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// The first agent reply only.

@@ -9,10 +9,16 @@ use crate::error::RubricErrorKind;
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
-/// A `duration` rule's own fields (at least one of the two bounds).
-#[derive(Debug, Clone, PartialEq)]
+/// A `duration` rule (give one bound or both): one finding when the conversation is longer than
+/// `max_seconds` or shorter than `min_seconds`; needs timestamps.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
+#[schemars(extend("anyOf" = [{"required": ["max_seconds"]}, {"required": ["min_seconds"]}]))]
 pub struct Duration {
+    /// The longest conversation allowed, in seconds.
+    #[schemars(range(min = 0.0))]
     pub(crate) max_seconds: Option<f64>,
+    /// The shortest conversation allowed, in seconds.
+    #[schemars(range(min = 0.0))]
     pub(crate) min_seconds: Option<f64>,
 }
 

@@ -8,9 +8,11 @@ use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
 
-/// A `forbid` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `forbid` rule: a finding for every match in scope; overlapping matches of one rule count once.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Forbid {
+    /// What must not be said.
+    #[schemars(rename = "match")]
     pub(crate) matcher: MatchExpr,
 }
 

@@ -5,10 +5,12 @@
 //! end contexts, windows — and the one registration list, [`rule_kinds!`], from which the kind
 //! enums and the dispatch are generated.
 //!
-//! Adding a kind: write `rules/<kind>.rs` with a spec struct implementing [`Kind`], add one line
-//! to the `rule_kinds!` invocation below, and document it (docs/rubric.md, the JSON Schema). The
-//! compiler names anything forgotten: a missing trait item, and every `match` over
-//! [`RuleKind`] or [`RuleSpec`] outside this crate's generated code (the bindings have none).
+//! Adding a kind: write `rules/<kind>.rs` with a spec struct implementing [`Kind`] (and deriving
+//! `JsonSchema`: its branch of the rubric's JSON Schema follows), add one line to the
+//! `rule_kinds!` invocation below, regenerate `docs/rubric.schema.json` and document the kind in
+//! docs/rubric.md. The compiler names anything forgotten: a missing trait item, and every
+//! `match` over [`RuleKind`] or [`RuleSpec`] outside this crate's generated code (the bindings
+//! have none).
 
 mod duration;
 mod forbid;
@@ -41,8 +43,11 @@ use crate::options::Role;
 use crate::report::{Finding, Span};
 
 /// What a rule kind is made of. One implementation per module of `rules/`.
+///
+/// Its [`JsonSchema`](schemars::JsonSchema) (derived on the spec struct, with the fields' doc
+/// comments as descriptions) is the kind's own part of its branch of the rubric schema.
 pub(crate) trait Kind:
-    Sized + Clone + fmt::Debug + PartialEq + Send + Sync + 'static
+    Sized + Clone + fmt::Debug + PartialEq + Send + Sync + schemars::JsonSchema + 'static
 {
     /// The kind's name in a rubric (`kind: forbid`).
     const NAME: &'static str;
@@ -449,6 +454,11 @@ macro_rules! rule_kinds {
                     $(RuleSpec::$Variant(s) => s.serialize_fields(m),)+
                 }
             }
+        }
+
+        /// The rule schema's `oneOf` branches, one per kind (see [`crate::schema`]).
+        pub(crate) fn kind_branches(g: &mut schemars::SchemaGenerator) -> Vec<serde_json::Value> {
+            vec![$(crate::schema::kind_branch::<$Type>(g),)+]
         }
 
         /// Checks the fields of a rule of kind `kind`.

@@ -8,9 +8,12 @@ use crate::check::{Checker, RuleNode};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
-/// An `overlap` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// An `overlap` rule: a turn of the rule's role that starts before the previous turn (another
+/// speaker's) ends is an overlap; each after the first `max_count` is a finding; needs timestamps.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Overlap {
+    /// Overlaps tolerated before findings.
+    #[schemars(default)]
     pub(crate) max_count: usize,
 }
 

@@ -16,9 +16,16 @@ use crate::model::Common;
 /// conversation costs linear time.
 pub const REPEAT_LOOKBACK: usize = 1000;
 
-/// A `repeat` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `repeat` rule: a turn of the rule's role whose word set has Jaccard similarity ≥ `similarity`
+/// with an earlier turn of the same role is a finding.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Repeat {
+    /// The Jaccard threshold, in (0, 1].
+    #[schemars(
+        default = "default_similarity",
+        range(max = 1.0),
+        extend("exclusiveMinimum" = 0)
+    )]
     pub(crate) similarity: f64,
 }
 
@@ -34,6 +41,11 @@ impl Repeat {
 pub(crate) struct State {
     earlier: VecDeque<HashSet<String>>,
     last: LastWindow,
+}
+
+/// The default `similarity`.
+fn default_similarity() -> f64 {
+    0.8
 }
 
 fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
@@ -57,7 +69,9 @@ impl Kind for Repeat {
 
     fn check(c: &mut Checker<'_>, rule: &RuleNode<'_>) -> Option<Self> {
         let Some(n) = rule.get("similarity") else {
-            return Some(Repeat { similarity: 0.8 });
+            return Some(Repeat {
+                similarity: default_similarity(),
+            });
         };
         let x = c.number(n, "similarity")?;
         if !(x > 0.0 && x <= 1.0) {

@@ -12,10 +12,16 @@ use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
 
-/// A `require` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `require` rule: one whole-conversation finding when nothing in scope matches; its `bonus` when
+/// something does (with a bonus and no deduct, a pure bonus item: nothing is reported when it is
+/// missed).
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Require {
+    /// What must be said.
+    #[schemars(rename = "match")]
     pub(crate) matcher: MatchExpr,
+    /// Points added when the rule is met.
+    #[schemars(default, range(min = 0.0))]
     pub(crate) bonus: f64,
 }
 

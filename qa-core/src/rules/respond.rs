@@ -18,11 +18,18 @@ use crate::model::{Common, MatchExpr, Side};
 use crate::options::{Negation, Role, Within};
 use crate::report::Finding;
 
-/// A `respond` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `respond` rule: every turn matching `when` is a trigger; `expect` must match within the next
+/// turns or seconds, or the trigger is a finding.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Respond {
+    /// The trigger: `{role, match}` (role default customer), or just the match.
+    #[schemars(schema_with = "crate::schema::side")]
     pub(crate) when: Side,
+    /// The answer: `{role, match}` (role default agent), or just the match.
+    #[schemars(schema_with = "crate::schema::side")]
     pub(crate) expect: Side,
+    /// How long a trigger waits for its answer: exactly one of `turns` or `seconds`.
+    #[schemars(default = "one_turn")]
     pub(crate) within: Within,
 }
 
@@ -41,6 +48,11 @@ impl Respond {
     pub fn within(&self) -> Within {
         self.within
     }
+}
+
+/// The default `within`: the next turn of the `expect` role.
+fn one_turn() -> Within {
+    Within::Turns(1)
 }
 
 /// The compiled sides.
@@ -113,7 +125,7 @@ impl Kind for Respond {
             .and_then(|n| c.side(n, "expect", Role::Agent));
         let within = match rule.get("within") {
             Some(n) => c.within(n),
-            None => Some(Within::Turns(1)),
+            None => Some(one_turn()),
         };
         if !(has_when && has_expect) {
             return None;

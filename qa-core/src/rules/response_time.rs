@@ -11,10 +11,15 @@ use crate::matcher::MatchCompiler;
 use crate::model::Common;
 use crate::options::{Role, Scope};
 
-/// A `response_time` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `response_time` rule: a finding at each agent turn that answers a waiting customer more than
+/// `max_seconds` after the customer's first turn since the previous agent turn; needs timestamps.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct ResponseTime {
+    /// Which agent replies count: the first only, or each.
+    #[schemars(default)]
     pub(crate) scope: Scope,
+    /// The longest wait allowed, in seconds.
+    #[schemars(range(min = 0.0))]
     pub(crate) max_seconds: f64,
 }
 

@@ -8,9 +8,12 @@ use crate::check::{Checker, RuleNode};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
-/// A `silence` rule's own fields.
-#[derive(Debug, Clone, PartialEq)]
+/// A `silence` rule: a finding at a turn of the rule's role that starts more than `max_seconds`
+/// after the turn before ends; needs timestamps.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Silence {
+    /// The longest gap allowed, in seconds.
+    #[schemars(range(min = 0.0))]
     pub(crate) max_seconds: f64,
 }
 
