@@ -36,7 +36,7 @@ async function rejected(p) {
 test('the limits are on the engine', () => {
   assert.deepEqual(
     [limits.maxTurns, limits.maxTurnBytes, limits.maxTranscriptBytes, limits.maxMetaBytes, limits.maxLabelBytes],
-    [100_000, 1 << 20, 16 << 20, 1 << 20, 4 << 10],
+    [100_000, 1 << 20, 16 << 20, 64 << 10, 64 << 10],
   )
   assert.equal(typeof limits.maxRules, 'number')
   assert.ok(Object.keys(limits).every((k) => /^max[A-Z]/.test(k)), Object.keys(limits).join())
