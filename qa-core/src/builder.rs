@@ -34,8 +34,8 @@ use serde_json::{Map, Value};
 
 use crate::error::RubricError;
 use crate::limits::Limits;
-use crate::model::Rubric;
 use crate::options::{Locale, Negation, Role, Scope, Severity, Window, Within};
+use crate::rubric::Rubric;
 use crate::rules::RuleKind;
 
 fn to_value(v: impl Serialize) -> Value {

@@ -8,8 +8,9 @@
 use crate::error::{Diagnostic, RubricError, RubricErrorKind as K, TranscriptError};
 use crate::limits::Limits;
 use crate::matcher::{AutomatonChoice, MatchCompiler, Matcher};
-use crate::model::{MatchExpr, Rubric};
+use crate::model::MatchExpr;
 use crate::pattern;
+use crate::rubric::Rubric;
 use crate::rules::CompiledRules;
 use crate::transcript::{Transcript, Turn};
 
@@ -46,7 +47,7 @@ impl CompiledRubric {
             ));
         }
         check_limits(&rubric, &limits).map_err(fail)?;
-        let mut mc = MatchCompiler::new(&rubric);
+        let mut mc = MatchCompiler::new(&rubric.lists, &rubric.normalize);
         let (rules, gates) = CompiledRules::compile(&rubric.rules, &mut mc);
         let matcher = mc
             .finish(&gates, rubric.locale, &limits, automaton)
@@ -101,34 +102,8 @@ impl CompiledRubric {
     }
 
     pub(crate) fn check_turn(&self, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
-        check_turn(&self.limits, turn, index)
+        crate::transcript::check_turn(&self.limits, turn, index)
     }
-}
-
-/// One turn's text and speaker against `max_turn_bytes`.
-pub(crate) fn check_turn(l: &Limits, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
-    use crate::TranscriptErrorKind as TK;
-    if turn.text.len() > l.max_turn_bytes {
-        return Err(TranscriptError::new(
-            TK::TurnTooLong,
-            format!(
-                "the text is {} bytes, over the limit of {}",
-                turn.text.len(),
-                l.max_turn_bytes
-            ),
-        )
-        .at_turn(index)
-        .with_field("text"));
-    }
-    if turn.speaker.len() > l.max_turn_bytes {
-        return Err(TranscriptError::new(
-            TK::TurnTooLong,
-            "the speaker label is over the turn size limit".to_string(),
-        )
-        .at_turn(index)
-        .with_field("speaker"));
-    }
-    Ok(())
 }
 
 /// The limits the checker applied when the rubric was read, applied again with the engine's:

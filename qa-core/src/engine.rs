@@ -8,8 +8,8 @@ use crate::compiled::CompiledRubric;
 use crate::error::{RubricError, TranscriptError};
 use crate::limits::Limits;
 use crate::matcher::AutomatonChoice;
-use crate::model::Rubric;
 use crate::report::Report;
+use crate::rubric::Rubric;
 use crate::session::Session;
 use crate::transcript::{SessionMeta, Transcript};
 

@@ -54,6 +54,7 @@ mod normalize;
 mod options;
 mod pattern;
 mod report;
+mod rubric;
 pub mod rules;
 mod schema;
 mod score;
@@ -61,7 +62,6 @@ mod segment;
 mod session;
 mod source;
 mod transcript;
-mod transcript_json;
 
 pub use builder::{RubricBuilder, RuleBuilder};
 pub use check::NEAR_MAX_ITEMS;
@@ -70,15 +70,14 @@ pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, Trans
 pub use limits::Limits;
 #[doc(hidden)]
 pub use matcher::AutomatonChoice;
-pub use model::{
-    List, ListRef, MatchExpr, Near, Phrase, RegexItem, Rubric, Rule, Scoring, Side, Speakers,
-};
+pub use model::{List, ListRef, MatchExpr, Near, Phrase, RegexItem, Scoring, Side, Speakers};
 pub use options::{
     ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Window, Within,
 };
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};
-pub use rules::{RuleKind, RuleSpec, REPEAT_LOOKBACK};
+pub use rubric::Rubric;
+pub use rules::{Rule, RuleKind, RuleSpec, REPEAT_LOOKBACK};
 pub use schema::rubric_schema;
 pub use session::Session;
 pub use source::Format;

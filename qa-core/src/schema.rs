@@ -27,9 +27,11 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 use crate::check::NEAR_MAX_ITEMS;
-use crate::model::{Common, MatchExpr, Rubric, Rule, Side};
+use crate::model::{Common, MatchExpr, Side};
 use crate::options::{Role, Severity};
+use crate::rubric::Rubric;
 use crate::rules::Kind;
+use crate::rules::Rule;
 
 /// What a rubric must also satisfy that the schema does not (cannot) check; `qa check` does.
 pub(crate) const NOT_EXPRESSED: &[&str] = &[

@@ -20,8 +20,9 @@ use indexmap::IndexMap;
 
 use crate::error::{Diagnostic, RubricErrorKind};
 use crate::limits::Limits;
-use crate::model::{List, MatchExpr, Phrase, Rubric};
+use crate::model::{List, MatchExpr, Phrase};
 use crate::normalize::Normalizer;
+use crate::options::Normalize;
 use crate::pattern::{self, Pattern};
 
 use negation::Negators;
@@ -129,11 +130,11 @@ pub(crate) struct MatchCompiler<'r> {
 }
 
 impl<'r> MatchCompiler<'r> {
-    pub fn new(rubric: &'r Rubric) -> MatchCompiler<'r> {
+    pub fn new(lists: &'r IndexMap<String, List>, normalize: &Normalize) -> MatchCompiler<'r> {
         MatchCompiler {
-            lists: &rubric.lists,
-            normalizer: Normalizer::new(&rubric.normalize),
-            case: rubric.normalize.case,
+            lists,
+            normalizer: Normalizer::new(normalize),
+            case: normalize.case,
             patterns: Vec::new(),
             pattern_ids: HashMap::new(),
             pattern_leaves: Vec::new(),

@@ -19,6 +19,7 @@ mod repeat;
 mod require;
 mod respond;
 mod response_time;
+mod rule;
 mod silence;
 mod window;
 
@@ -33,12 +34,13 @@ pub use repeat::{Repeat, REPEAT_LOOKBACK};
 pub use require::Require;
 pub use respond::Respond;
 pub use response_time::ResponseTime;
+pub use rule::Rule;
 pub use silence::Silence;
 pub(crate) use window::{InWindow, LastWindow};
 
 use crate::check::{Checker, RuleNode};
 use crate::matcher::{ExprId, Hit, MatchCompiler, Matcher, TurnScratch};
-use crate::model::{Common, MatchExpr, Rule};
+use crate::model::{Common, MatchExpr};
 use crate::options::Role;
 use crate::report::{Finding, Span};
 

@@ -11,9 +11,9 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::{check_meta, check_turn, SessionMeta, Transcript, Turn};
 use crate::error::{TranscriptError, TranscriptErrorKind};
 use crate::limits::Limits;
-use crate::transcript::{check_meta, SessionMeta, Transcript, Turn};
 
 /// [`Transcript::from_json`] with `limits` checked while reading (see the module docs).
 pub(crate) fn read(text: &str, limits: &Limits) -> Result<Transcript, TranscriptError> {
@@ -132,7 +132,7 @@ impl<'de> Visitor<'de> for Turns<'_> {
                 ));
             }
             let turn = Turn::from_value(&v, i).map_err(|e| stop(self.fault, e))?;
-            crate::compiled::check_turn(l, &turn, i).map_err(|e| stop(self.fault, e))?;
+            check_turn(l, &turn, i).map_err(|e| stop(self.fault, e))?;
             total += turn.text.len() + turn.speaker.len();
             if total > l.max_transcript_bytes {
                 return Err(stop(

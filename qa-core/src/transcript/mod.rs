@@ -7,7 +7,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod json;
+
 use crate::error::{TranscriptError, TranscriptErrorKind};
+use crate::limits::Limits;
 
 /// One conversation: turns in order plus optional identifying fields echoed into the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -145,7 +148,7 @@ impl Transcript {
         text: &str,
         limits: &crate::Limits,
     ) -> Result<Transcript, TranscriptError> {
-        crate::transcript_json::read(text, limits)
+        json::read(text, limits)
     }
 
     /// Checks one transcript given as a JSON value.
@@ -420,4 +423,30 @@ fn optional_label(
         )
         .with_field(field)),
     }
+}
+
+/// One turn's text and speaker against `max_turn_bytes`.
+pub(crate) fn check_turn(l: &Limits, turn: &Turn, index: usize) -> Result<(), TranscriptError> {
+    use TranscriptErrorKind as TK;
+    if turn.text.len() > l.max_turn_bytes {
+        return Err(TranscriptError::new(
+            TK::TurnTooLong,
+            format!(
+                "the text is {} bytes, over the limit of {}",
+                turn.text.len(),
+                l.max_turn_bytes
+            ),
+        )
+        .at_turn(index)
+        .with_field("text"));
+    }
+    if turn.speaker.len() > l.max_turn_bytes {
+        return Err(TranscriptError::new(
+            TK::TurnTooLong,
+            "the speaker label is over the turn size limit".to_string(),
+        )
+        .at_turn(index)
+        .with_field("speaker"));
+    }
+    Ok(())
 }
