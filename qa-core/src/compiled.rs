@@ -131,12 +131,12 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
     impl Walk<'_> {
         fn expr(&mut self, e: &MatchExpr, depth: usize) -> Result<(), Diagnostic> {
             let limits = self.limits;
-            if depth > limits.max_nesting {
+            if depth > limits.nesting() {
                 return Err(Diagnostic::new(
                     K::TooDeep,
                     format!(
                         "a match expression is nested more than {} levels deep",
-                        limits.max_nesting
+                        limits.nesting()
                     ),
                 ));
             }

@@ -44,10 +44,12 @@ pub struct Limits {
     /// Most bytes all of a rubric's regexes may hold together once compiled (each counted with
     /// its search cache). Default 64 MiB. Error: `RegexBudgetExceeded`.
     pub max_regex_total_bytes: usize,
-    /// Deepest nesting of a regex or a match expression. Default 32. Error: `TooDeep`.
+    /// Deepest nesting of a regex or a match expression. Default 32; at most
+    /// [`Limits::NESTING_CEILING`] whatever is set (checking and compiling recurse that deep).
+    /// Error: `TooDeep`.
     pub max_nesting: usize,
     /// Deepest nesting of the rubric text itself (mappings and lists, whatever they hold).
-    /// Default 64. Error: `TooDeep`.
+    /// Default 64; at most [`Limits::SOURCE_DEPTH_CEILING`] whatever is set. Error: `TooDeep`.
     pub max_source_depth: usize,
     /// Largest transcript (sum of turn texts and speakers), in bytes. Default 16 MiB.
     /// Error: `TranscriptTooLarge`.
@@ -83,5 +85,24 @@ impl Default for Limits {
             max_meta_bytes: 64 << 10,
             max_near_steps: 1_000_000,
         }
+    }
+}
+
+impl Limits {
+    /// The most `max_nesting` can be: checking and compiling a match expression recurse once per
+    /// level, so a larger setting could overflow the stack instead of giving `TooDeep`.
+    pub const NESTING_CEILING: usize = 128;
+    /// The most `max_source_depth` can be, for the same reason (reading rubric text recurses once
+    /// per level).
+    pub const SOURCE_DEPTH_CEILING: usize = 256;
+
+    /// `max_nesting`, within [`Limits::NESTING_CEILING`].
+    pub fn nesting(&self) -> usize {
+        self.max_nesting.min(Limits::NESTING_CEILING)
+    }
+
+    /// `max_source_depth`, within [`Limits::SOURCE_DEPTH_CEILING`].
+    pub fn source_depth(&self) -> usize {
+        self.max_source_depth.min(Limits::SOURCE_DEPTH_CEILING)
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn compile(
 ) -> Result<Pattern, (RubricErrorKind, String)> {
     // parse first, for a precise position and nesting depth
     let mut parser = regex_syntax::ast::parse::ParserBuilder::new()
-        .nest_limit(limits.max_nesting as u32)
+        .nest_limit(limits.nesting() as u32)
         .build();
     if let Err(e) = parser.parse(source) {
         let kind = if matches!(e.kind(), regex_syntax::ast::ErrorKind::NestLimitExceeded(_)) {
@@ -85,7 +85,7 @@ pub(crate) fn compile(
         .syntax(
             regex_automata::util::syntax::Config::new()
                 .case_insensitive(case_insensitive)
-                .nest_limit(limits.max_nesting as u32),
+                .nest_limit(limits.nesting() as u32),
         )
         .configure(
             // as the `regex` crate configures it, but for captures: only match bounds are used

@@ -148,7 +148,7 @@ pub(crate) fn parse(text: &str, format: Format, limits: &Limits) -> Result<Node,
         return Err(too_large(Some(text.len()), limits));
     }
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let depth = limits.max_source_depth;
+    let depth = limits.source_depth();
     match format {
         Format::Yaml => parse_yaml(text, depth),
         Format::Json => {
@@ -196,7 +196,7 @@ pub(crate) fn from_json_value(v: &serde_json::Value, limits: &Limits) -> Result<
         };
         Ok(Node { pos: None, value })
     }
-    walk(v, 0, limits.max_source_depth)
+    walk(v, 0, limits.source_depth())
 }
 
 fn too_deep(pos: Pos, max: usize) -> Diagnostic {

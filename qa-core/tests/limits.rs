@@ -302,7 +302,7 @@ fn nesting_of_match_expressions() {
         max_source_depth: 5_000,
         ..Limits::default()
     };
-    for depth in [40, 300] {
+    for depth in [40, 100] {
         let rubric = RubricBuilder::new("r")
             .rule(RuleBuilder::new("a", RuleKind::Forbid).field("match", not_chain(depth)))
             .limits(lax.clone())
@@ -830,4 +830,48 @@ fn json_text_is_checked_while_it_is_read() {
         (err.kind(), err.turn()),
         (TranscriptErrorKind::TurnTooLong, Some(1))
     );
+}
+
+/// Nesting limits set far above what recursion can take are held to a ceiling: deep input is
+/// still a quick `too_deep`, never a stack overflow (on a thread with a small stack).
+#[test]
+fn nesting_limits_have_a_ceiling() {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let lax = small(|l| {
+                l.max_nesting = usize::MAX;
+                l.max_source_depth = usize::MAX;
+            });
+            let n = 50_000;
+            let deep_yaml = format!("rubric: r\nrules: {}{}", "[".repeat(n), "]".repeat(n));
+            let err = parse(&deep_yaml, Format::Yaml, &lax).unwrap_err();
+            assert!(
+                matches!(err.kind(), RubricErrorKind::TooDeep | RubricErrorKind::Syntax),
+                "{err}"
+            );
+            let mut v = serde_json::json!("x");
+            for _ in 0..1_000 {
+                v = serde_json::json!({ "not": v });
+            }
+            let rubric = serde_json::json!({"rubric": "r", "rules": [{"id": "a", "kind": "forbid", "match": {"all": ["y", v]}}]});
+            let err = Rubric::from_value(&rubric, &lax).unwrap_err();
+            assert_eq!(err.kind(), RubricErrorKind::TooDeep, "{err}");
+            // as deep as the ceiling allows: checked, compiled and scored without trouble
+            let mut v = serde_json::json!("x");
+            for _ in 0..Limits::NESTING_CEILING - 3 {
+                v = serde_json::json!({ "not": v });
+            }
+            let rubric = serde_json::json!({"rubric": "r", "rules": [{"id": "a", "kind": "forbid", "match": {"all": ["y", v]}}]});
+            let rubric = Rubric::from_value(&rubric, &lax).unwrap();
+            let engine = Engine::builder().limits(lax).build(rubric).unwrap();
+            let t = Transcript {
+                turns: vec![Turn::new("agent", "y")],
+                ..Default::default()
+            };
+            assert_eq!(engine.score(&t).findings.len(), 1);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }

@@ -57,13 +57,13 @@ impl Checker<'_> {
         what: &str,
         depth: usize,
     ) -> Option<MatchExpr> {
-        if depth > self.limits.max_nesting {
+        if depth > self.limits.nesting() {
             self.err(
                 K::TooDeep,
                 node.pos,
                 format!(
                     "`{what}` is nested more than {} levels deep",
-                    self.limits.max_nesting
+                    self.limits.nesting()
                 ),
             );
             return None;
