@@ -2,7 +2,7 @@
 //! clause, at most 4 characters before it.
 
 use super::Hit;
-use crate::normalize::Normalized;
+use crate::normalize::{Normalized, SEPARATOR};
 use crate::options::Locale;
 use crate::segment;
 
@@ -100,7 +100,13 @@ impl Negators {
                 break;
             }
             match head.chars().next_back() {
-                Some(c) if !CLAUSE_BREAKS.contains(&c) => gap_end -= c.len_utf8(),
+                // a stripped region ends a clause too
+                Some(c)
+                    if !CLAUSE_BREAKS.contains(&c)
+                        && !(c == SEPARATOR && norm.is_separator_at(gap_end - c.len_utf8())) =>
+                {
+                    gap_end -= c.len_utf8()
+                }
                 _ => break,
             }
         }
