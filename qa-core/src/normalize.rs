@@ -423,8 +423,7 @@ fn urls(text: &str, out: &mut Vec<Range<usize>>) {
 /// `[`, 1 to 8 characters that are CJK ideographs or letters, `]`.
 fn emoji_tags(text: &str, out: &mut Vec<Range<usize>>) {
     for (b, _) in text.match_indices('[') {
-        let mut n = 0;
-        for (i, c) in text[b + 1..].char_indices() {
+        for (n, (i, c)) in text[b + 1..].char_indices().enumerate() {
             if c == ']' {
                 if n >= 1 {
                     out.push(b..b + 1 + i + 1);
@@ -434,7 +433,6 @@ fn emoji_tags(text: &str, out: &mut Vec<Range<usize>>) {
             if n == 8 || !c.is_alphabetic() {
                 break;
             }
-            n += 1;
         }
     }
 }
@@ -654,7 +652,7 @@ mod tests {
         assert_eq!(stripped(&h, "#话题\n下一行"), Vec::<String>::new());
         assert_eq!(stripped(&h, "#ab\ncd#"), ["#ab"]);
         let long = format!("#{}#", "字".repeat(64));
-        assert_eq!(stripped(&h, &long), [long.clone()]);
+        assert_eq!(stripped(&h, &long), [long]);
         let too_long = format!("#{}#", "字".repeat(65));
         assert_eq!(stripped(&h, &too_long), Vec::<String>::new());
     }

@@ -74,6 +74,12 @@ const CLAUSE_BREAKS: &[char] = &[
 ];
 const NEGATION_GAP: usize = 4;
 
+/// Whether character `c` at normalized byte `at` ends a clause: a clause break, or a stripped
+/// region's separator.
+fn ends_clause(norm: &Normalized, c: char, at: usize) -> bool {
+    CLAUSE_BREAKS.contains(&c) || (c == SEPARATOR && norm.is_separator_at(at))
+}
+
 impl Negators {
     pub fn new(locale: Locale) -> Negators {
         Negators {
@@ -101,12 +107,7 @@ impl Negators {
             }
             match head.chars().next_back() {
                 // a stripped region ends a clause too
-                Some(c)
-                    if !CLAUSE_BREAKS.contains(&c)
-                        && !(c == SEPARATOR && norm.is_separator_at(gap_end - c.len_utf8())) =>
-                {
-                    gap_end -= c.len_utf8()
-                }
+                Some(c) if !ends_clause(norm, c, gap_end - c.len_utf8()) => gap_end -= c.len_utf8(),
                 _ => break,
             }
         }
