@@ -72,7 +72,7 @@ pub use limits::Limits;
 pub use matcher::AutomatonChoice;
 pub use model::{List, ListRef, MatchExpr, Near, Phrase, RegexItem, Scoring, Side, Speakers};
 pub use options::{
-    ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Window, Within,
+    ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Strip, Window, Within,
 };
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};

@@ -43,7 +43,59 @@ pub struct Normalize {
     /// 繁體 → 简体 before matching (`simplified`), or characters as they are (`none`).
     pub(crate) chinese: ChineseForm,
     /// Noise characters removed before matching: with `skip: " *@#-"`, `傻@逼` matches `傻逼`.
+    /// Zero-width and invisible format characters (U+200B–U+200F, U+2060–U+2064, U+FEFF) and
+    /// variation selectors (U+FE00–U+FE0F) are always removed, whatever this says.
     pub(crate) skip: String,
+    /// Regions of social-media noise made invisible to every rule (default: none): `mentions`
+    /// (`@handle`), `hashtags` (`#话题#`, `#tag`), `urls` (`http://…`, `https://…`),
+    /// `emoji_tags` (`[发怒]`) and `retweets` (`//@` to the end of the turn). No phrase or regex
+    /// matches inside or across a stripped region, negation does not look across it, and it
+    /// counts as one character in `near` distances; offsets still refer to the original text.
+    pub(crate) strip: Vec<Strip>,
+}
+
+/// A kind of region `normalize.strip` removes before matching.
+#[non_exhaustive]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Strip {
+    /// `@` not preceded by an ASCII letter or digit, then one or more characters up to (not
+    /// including) whitespace, `@`, `#`, `/`, `:`, `：` or a punctuation mark of
+    /// `，。！？；、,.!?;()（）[]【】`.
+    Mentions,
+    /// `#`, 1 to 64 characters other than `#` and line breaks, `#` (Weibo style, paired left to
+    /// right); else `#` followed by ASCII letters, digits or `_`.
+    Hashtags,
+    /// `http://` or `https://`, then every following character up to whitespace, a CJK
+    /// character (U+3000–U+303F, U+3400–U+9FFF, U+FF00–U+FFEF) or the end.
+    Urls,
+    /// `[`, 1 to 8 characters that are CJK ideographs or letters, `]`.
+    EmojiTags,
+    /// `//@` to the end of the turn's text.
+    Retweets,
+}
+
+impl Strip {
+    /// The item's name as written in a rubric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strip::Mentions => "mentions",
+            Strip::Hashtags => "hashtags",
+            Strip::Urls => "urls",
+            Strip::EmojiTags => "emoji_tags",
+            Strip::Retweets => "retweets",
+        }
+    }
+
+    pub(crate) const CHOICES: [(&'static str, Strip); 5] = [
+        ("mentions", Strip::Mentions),
+        ("hashtags", Strip::Hashtags),
+        ("urls", Strip::Urls),
+        ("emoji_tags", Strip::EmojiTags),
+        ("retweets", Strip::Retweets),
+    ];
 }
 
 impl Normalize {
@@ -66,6 +118,11 @@ impl Normalize {
     pub fn skip(&self) -> &str {
         &self.skip
     }
+
+    /// The regions stripped before matching, each item once, in rubric order. Default none.
+    pub fn strip(&self) -> &[Strip] {
+        &self.strip
+    }
 }
 
 impl Default for Normalize {
@@ -75,6 +132,7 @@ impl Default for Normalize {
             case: true,
             chinese: ChineseForm::Simplified,
             skip: String::new(),
+            strip: Vec::new(),
         }
     }
 }

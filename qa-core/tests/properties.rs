@@ -133,6 +133,91 @@ fn check_report(t: &Transcript, report: &Report) {
     }
 }
 
+/// The rich rubric with every `normalize.strip` item on.
+fn rich_stripped() -> Engine {
+    let yaml = RICH.replace(
+        "normalize: {skip: \" *@#-_.·~|\"}",
+        "normalize: {skip: \" *@#-_.·~|\", strip: [mentions, hashtags, urls, emoji_tags, retweets]}",
+    );
+    assert_ne!(yaml, RICH, "rich.yaml's normalize line changed");
+    Engine::new(Rubric::from_yaml(&yaml).expect("rich rubric with strip")).expect("compiles")
+}
+
+/// Text with social-media noise (mentions, hashtags, URLs, emoji tags, retweets, zero-width
+/// characters) between and inside the pieces the rich rubric matches.
+fn social_text_strategy() -> impl Strategy<Value = String> {
+    let noise = prop::sample::select(vec![
+        "@客服小王",
+        "@",
+        "a@b",
+        "#话题#",
+        "#tag_1",
+        "#",
+        "https://t.cn/A6x?a=1",
+        "http://",
+        "[发怒]",
+        "[OK]",
+        "[",
+        "]",
+        "//@张三:",
+        "/",
+        "：",
+        "\u{200b}",
+        "\u{fe0f}",
+        "\u{2060}",
+    ]);
+    prop::collection::vec(
+        prop_oneof![text_strategy(), noise.prop_map(str::to_string)],
+        0..10,
+    )
+    .prop_map(|v| v.concat())
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spans_slice_the_original_text_with_strip_on(
+        texts in prop::collection::vec(social_text_strategy(), 0..8),
+    ) {
+        let t = Transcript {
+            id: Some("s".into()),
+            turns: texts
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| Turn::new(if i % 2 == 0 { "agent" } else { "customer" }, text))
+                .collect(),
+            ..Default::default()
+        };
+        let engine = rich_stripped();
+        let report = engine.score(&t);
+        check_report(&t, &report);
+        for f in &report.findings {
+            if let (Some(turn), Some(s), Some(e)) = (f.turn, f.start, f.end) {
+                let chars: Vec<char> = t.turns[turn].text.chars().collect();
+                if s < e && e - s < chars.len() {
+                    // a match never starts or ends on an invisible character (a `repeat` or
+                    // whole-turn span is the whole text)
+                    prop_assert!(!is_invisible(chars[s]) && !is_invisible(chars[e - 1]),
+                        "rule {} span {s}..{e} of {:?}", f.rule, t.turns[turn].text);
+                }
+            }
+        }
+        let mut session = engine.session(SessionMeta::of(&t));
+        for turn in &t.turns {
+            session.push(turn.clone());
+        }
+        prop_assert_eq!(&session.finish(), &report);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 

@@ -415,6 +415,12 @@ impl Matcher {
             let (leaf, s, e) = hits[r];
             let l = &self.leaves[leaf as usize];
             let span = Hit { start: s, end: e };
+            // no match inside or across a stripped region
+            if scratch.norm.has_separators()
+                && scratch.norm.crosses_separator(s as usize, e as usize)
+            {
+                continue;
+            }
             // a regex gate says only that the regex may match here: always kept
             if !matches!(l.kind, LeafKind::Regex { .. }) {
                 if l.negation && self.negators.negated(&scratch.norm, span) {
@@ -473,16 +479,31 @@ impl Matcher {
                         if *gated && scratch.leaf_hits(*l).next().is_none() {
                             return;
                         }
-                        let text = scratch.norm.text.as_str();
-                        let mut found: Vec<Hit> = re
-                            .regex()
-                            .find_iter(text)
-                            .filter(|m| !m.is_empty())
-                            .map(|m| Hit {
-                                start: m.start() as u32,
-                                end: m.end() as u32,
-                            })
-                            .collect();
+                        let norm = &scratch.norm;
+                        let text = norm.text.as_str();
+                        let hit = |m: regex_automata::Match| Hit {
+                            start: m.start() as u32,
+                            end: m.end() as u32,
+                        };
+                        let mut found: Vec<Hit> = if norm.has_separators() {
+                            // each stretch between stripped regions on its own (look-around
+                            // still sees the text around it), so no match is inside or across
+                            // a region
+                            norm.segments()
+                                .flat_map(|seg| {
+                                    re.regex()
+                                        .find_iter(regex_automata::Input::new(text).range(seg))
+                                        .filter(|m| !m.is_empty())
+                                        .map(hit)
+                                })
+                                .collect()
+                        } else {
+                            re.regex()
+                                .find_iter(text)
+                                .filter(|m| !m.is_empty())
+                                .map(hit)
+                                .collect()
+                        };
                         if leaf.negation {
                             found.retain(|&s| !self.negators.negated(&scratch.norm, s));
                         }

@@ -2,7 +2,7 @@
 //! clause, at most 4 characters before it.
 
 use super::Hit;
-use crate::normalize::Normalized;
+use crate::normalize::{Normalized, SEPARATOR};
 use crate::options::Locale;
 use crate::segment;
 
@@ -74,6 +74,12 @@ const CLAUSE_BREAKS: &[char] = &[
 ];
 const NEGATION_GAP: usize = 4;
 
+/// Whether character `c` at normalized byte `at` ends a clause: a clause break, or a stripped
+/// region's separator.
+fn ends_clause(norm: &Normalized, c: char, at: usize) -> bool {
+    CLAUSE_BREAKS.contains(&c) || (c == SEPARATOR && norm.is_separator_at(at))
+}
+
 impl Negators {
     pub fn new(locale: Locale) -> Negators {
         Negators {
@@ -100,7 +106,8 @@ impl Negators {
                 break;
             }
             match head.chars().next_back() {
-                Some(c) if !CLAUSE_BREAKS.contains(&c) => gap_end -= c.len_utf8(),
+                // a stripped region ends a clause too
+                Some(c) if !ends_clause(norm, c, gap_end - c.len_utf8()) => gap_end -= c.len_utf8(),
                 _ => break,
             }
         }

@@ -13,7 +13,7 @@ use crate::error::{Diagnostic, RubricError, RubricErrorKind as K};
 use crate::limits::Limits;
 use crate::model::{Common, List, Phrase, Scoring, Speakers};
 use crate::normalize::Normalizer;
-use crate::options::{ChineseForm, Locale, Negation, Normalize, Role, Severity, Window};
+use crate::options::{ChineseForm, Locale, Negation, Normalize, Role, Severity, Strip, Window};
 use crate::rules::{self, Rule, RuleKind};
 use crate::source::{FileName, Node, Place, Pos, Value};
 
@@ -150,7 +150,7 @@ impl Checker<'_> {
         let entries = self.mapping(
             node,
             "normalize",
-            &["fullwidth", "case", "chinese", "skip"],
+            &["fullwidth", "case", "chinese", "skip", "strip"],
             &[],
             "",
         )?;
@@ -181,10 +181,29 @@ impl Checker<'_> {
                     .string(v, "normalize.skip")
                     .map(|s| n.skip = s)
                     .is_some(),
+                "strip" => self.strip(v).map(|s| n.strip = s).is_some(),
                 _ => false,
             };
         }
         ok.then_some(n)
+    }
+
+    /// `normalize.strip`: a list of items, each once (a repeated item counts once).
+    fn strip(&mut self, node: &Node) -> Option<Vec<Strip>> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "normalize.strip", "a list of items");
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match self.choice(item, "normalize.strip item", &Strip::CHOICES) {
+                Some(s) if !out.contains(&s) => out.push(s),
+                Some(_) => {}
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
     }
 
     fn speakers(&mut self, node: &Node) -> Option<Speakers> {
