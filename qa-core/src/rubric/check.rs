@@ -120,7 +120,10 @@ impl Checker<'_> {
         });
         let patterns = match get(entries, "patterns") {
             Some(n) => self.patterns(n),
-            None => Some(IndexMap::new()),
+            None => {
+                self.patterns = Some(IndexMap::new());
+                Some(IndexMap::new())
+            }
         };
         let rules = match get(entries, "rules") {
             Some(n) => self.rules(n),
