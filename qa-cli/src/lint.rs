@@ -151,7 +151,11 @@ fn require_warnings(rubric: &Rubric, rule: &Rule, expr: &MatchExpr, out: &mut Ve
     {
         let mut leaves = 0usize;
         expr.for_each_leaf(&mut |leaf| match leaf {
-            MatchExpr::List(l) => leaves += rubric.list(l.name()).map_or(0, |l| l.phrases().len()),
+            MatchExpr::List(l) => {
+                leaves += rubric
+                    .list(l.name())
+                    .map_or(0, |l| l.phrases().len() + l.regexes().len())
+            }
             _ => leaves += 1,
         });
         if leaves == 0 {

@@ -8,7 +8,7 @@
 use crate::error::{Diagnostic, RubricError, RubricErrorKind as K, TranscriptError};
 use crate::limits::Limits;
 use crate::matcher::{AutomatonChoice, MatchCompiler, Matcher};
-use crate::model::MatchExpr;
+use crate::model::{MatchExpr, RegexItem};
 use crate::pattern;
 use crate::rubric::Rubric;
 use crate::rules::CompiledRules;
@@ -143,23 +143,7 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
             match e {
                 MatchExpr::Phrase(p) => phrase(p, limits),
                 MatchExpr::List(_) => Ok(()),
-                MatchExpr::Regex(r) => {
-                    if let Err(msg) = pattern::fits(r.pattern(), limits.max_regex_bytes) {
-                        return Err(Diagnostic::new(K::RegexTooLarge, msg).at(r.position()));
-                    }
-                    self.regex_bytes += pattern::budget_cost(r.pattern());
-                    if self.regex_bytes > limits.max_regex_total_bytes {
-                        return Err(Diagnostic::new(
-                            K::RegexBudgetExceeded,
-                            format!(
-                                "the rubric's regexes take more than {} bytes together once compiled",
-                                limits.max_regex_total_bytes
-                            ),
-                        )
-                        .at(r.position()));
-                    }
-                    Ok(())
-                }
+                MatchExpr::Regex(r) => self.regex(r),
                 MatchExpr::Near(n) => n.items().iter().try_for_each(|i| self.expr(i, depth + 1)),
                 MatchExpr::Any(items) | MatchExpr::All(items) => {
                     items.iter().try_for_each(|i| self.expr(i, depth + 1))
@@ -167,16 +151,39 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
                 MatchExpr::Not(inner) => self.expr(inner, depth + 1),
             }
         }
-    }
-    for (name, list) in rubric.lists() {
-        for p in list.phrases() {
-            phrase(p, limits).map_err(|d| d.help(format!("in list `@{name}`")))?;
+
+        fn regex(&mut self, r: &RegexItem) -> Result<(), Diagnostic> {
+            let limits = self.limits;
+            if let Err(msg) = pattern::fits(r.pattern(), limits.max_regex_bytes) {
+                return Err(Diagnostic::new(K::RegexTooLarge, msg).at(r.position()));
+            }
+            self.regex_bytes += pattern::budget_cost(r.pattern());
+            if self.regex_bytes > limits.max_regex_total_bytes {
+                return Err(Diagnostic::new(
+                    K::RegexBudgetExceeded,
+                    format!(
+                        "the rubric's regexes take more than {} bytes together once compiled",
+                        limits.max_regex_total_bytes
+                    ),
+                )
+                .at(r.position()));
+            }
+            Ok(())
         }
     }
     let mut walk = Walk {
         limits,
         regex_bytes: 0,
     };
+    for (name, list) in rubric.lists() {
+        let in_list = |d: Diagnostic| d.help(format!("in list `@{name}`"));
+        for p in list.phrases() {
+            phrase(p, limits).map_err(in_list)?;
+        }
+        for r in list.regexes() {
+            walk.regex(r).map_err(in_list)?;
+        }
+    }
     for rule in rubric.rules() {
         let in_rule = |d: Diagnostic| {
             let d = if d.line.is_none() {

@@ -32,6 +32,8 @@ pub enum RubricErrorKind {
     DuplicateId,
     /// An `@name` reference to a list that `lists` does not define.
     UndefinedList,
+    /// A `"$name"` reference to a pattern that `patterns` does not define.
+    UndefinedPattern,
     /// A regular expression that does not compile.
     BadRegex,
     /// The rubric text is larger than [`Limits::max_rubric_bytes`](crate::Limits::max_rubric_bytes).
@@ -74,11 +76,12 @@ impl RubricErrorKind {
             RubricErrorKind::RegexTooLarge => "regex_too_large",
             RubricErrorKind::TooDeep => "too_deep",
             RubricErrorKind::RegexBudgetExceeded => "regex_budget_exceeded",
+            RubricErrorKind::UndefinedPattern => "undefined_pattern",
         }
     }
 
     /// Every kind, for front ends that list them (error classes, docs).
-    pub const ALL: [RubricErrorKind; 17] = [
+    pub const ALL: [RubricErrorKind; 18] = [
         RubricErrorKind::Io,
         RubricErrorKind::Syntax,
         RubricErrorKind::UnknownField,
@@ -96,6 +99,7 @@ impl RubricErrorKind {
         RubricErrorKind::RegexTooLarge,
         RubricErrorKind::TooDeep,
         RubricErrorKind::RegexBudgetExceeded,
+        RubricErrorKind::UndefinedPattern,
     ];
 
     /// The kind named by [`RubricErrorKind::as_str`].

@@ -70,7 +70,9 @@ pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, Trans
 pub use limits::Limits;
 #[doc(hidden)]
 pub use matcher::AutomatonChoice;
-pub use model::{List, ListRef, MatchExpr, Near, Phrase, RegexItem, Scoring, Side, Speakers};
+pub use model::{
+    List, ListRef, MatchExpr, NamedPattern, Near, Phrase, RegexItem, Scoring, Side, Speakers,
+};
 pub use options::{
     ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Strip, Window, Within,
 };

@@ -117,24 +117,78 @@ impl Scoring {
     }
 }
 
-/// A named phrase list (`lists:`), used as `"@name"`.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[schemars(transparent)]
+/// A named list (`lists:`), used as `"@name"`: phrases, and `{regex: …}` items. A reference
+/// matches where any of them matches. Written back (see [`crate::Rubric::to_json`]) as its
+/// phrases, then its regexes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct List {
     pub(crate) phrases: Vec<Phrase>,
-    #[schemars(skip)]
+    pub(crate) regexes: Vec<RegexItem>,
     pub(crate) pos: Pos,
 }
 
 impl List {
-    /// The list's phrases.
+    /// The list's phrases (its `{regex}` items are in [`List::regexes`]).
     pub fn phrases(&self) -> &[Phrase] {
         &self.phrases
+    }
+
+    /// The list's `{regex: …}` items, compiled, in list order.
+    pub fn regexes(&self) -> &[RegexItem] {
+        &self.regexes
     }
 
     /// 1-based (line, column) of the list's name in the source.
     pub fn position(&self) -> Option<(usize, usize)> {
         self.pos.0
+    }
+}
+
+impl Serialize for List {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.phrases.len() + self.regexes.len()))?;
+        for p in &self.phrases {
+            seq.serialize_element(&p.text)?;
+        }
+        for r in &self.regexes {
+            seq.serialize_element(&OneEntry("regex", r.as_str()))?;
+        }
+        seq.end()
+    }
+}
+
+/// A named match expression (`patterns:`), used as `"$name"`. Stored with its own references
+/// expanded; every use of it in a rule holds a copy of [`NamedPattern::expr`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPattern {
+    pub(crate) expr: MatchExpr,
+    pub(crate) pos: Pos,
+}
+
+impl NamedPattern {
+    /// The expression, with any `"$name"` in it replaced by that pattern's expression.
+    pub fn expr(&self) -> &MatchExpr {
+        &self.expr
+    }
+
+    /// 1-based (line, column) of the pattern's name in the source.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.pos.0
+    }
+}
+
+impl Serialize for NamedPattern {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.expr.serialize(s)
+    }
+}
+
+/// `{key: value}`, as a value to serialize inside a sequence.
+struct OneEntry<'a>(&'static str, &'a str);
+
+impl Serialize for OneEntry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        one(s, self.0, self.1)
     }
 }
 
@@ -275,8 +329,9 @@ fn one<S: Serializer, T: Serialize + ?Sized>(
 impl Serialize for MatchExpr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            // a phrase that starts with `@` is written so it is not read back as a list
-            MatchExpr::Phrase(p) if p.text.starts_with('@') => one(s, "phrase", &p.text),
+            // a phrase that starts with `@` or `$` is written so it is not read back as a list or
+            // a pattern
+            MatchExpr::Phrase(p) if p.text.starts_with(['@', '$']) => one(s, "phrase", &p.text),
             MatchExpr::Phrase(p) => s.serialize_str(&p.text),
             MatchExpr::List(l) => s.serialize_str(&format!("@{}", l.name)),
             MatchExpr::Regex(r) => one(s, "regex", r.as_str()),

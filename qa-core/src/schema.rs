@@ -27,7 +27,7 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 use crate::check::NEAR_MAX_ITEMS;
-use crate::model::{Common, MatchExpr, Side};
+use crate::model::{Common, List, MatchExpr, Side};
 use crate::options::{Role, Severity};
 use crate::rubric::Rubric;
 use crate::rules::Kind;
@@ -297,12 +297,12 @@ impl JsonSchema for MatchExpr {
             })
         };
         json_schema!({
-            "description": "A match expression: a phrase, \"@name\" (a list), a list of items (any matches), or one of {regex}, {phrase}, {near, within}, {any}, {all}, {not}.",
+            "description": "A match expression: a phrase, \"@name\" (a list), \"$name\" (a pattern), a list of items (any matches), or one of {regex}, {phrase}, {near, within}, {any}, {all}, {not}.",
             "oneOf": [
                 {
                     "type": "string",
                     "minLength": 1,
-                    "description": "A phrase (after normalization), or \"@name\": any phrase of list `name`.",
+                    "description": "A phrase (after normalization); \"@name\": any item of list `name`; \"$name\" (`$` then a letter or `_`): pattern `name`.",
                 },
                 {
                     "type": "integer",
@@ -314,7 +314,7 @@ impl JsonSchema for MatchExpr {
                     "items": expr,
                     "description": "Any item matches.",
                 },
-                item("phrase", json!({"type": "string", "minLength": 1}), "A literal phrase (one that starts with `@`)."),
+                item("phrase", json!({"type": "string", "minLength": 1}), "A literal phrase (one that starts with `@` or `$`)."),
                 item("regex", json!({"type": "string", "minLength": 1}), "A regular expression (the `regex` crate's syntax), run on normalized text; case-insensitive when `normalize.case` is on."),
                 {
                     "type": "object",
@@ -330,6 +330,31 @@ impl JsonSchema for MatchExpr {
                 item("all", items, "Every item, in the same turn."),
                 item("not", expr, "Inside `any`/`all`: the turn has no match of the item."),
             ]
+        })
+    }
+}
+
+impl JsonSchema for List {
+    fn schema_name() -> Cow<'static, str> {
+        "List".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A named list, used as \"@name\": it matches where any item matches.",
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "description": "A literal phrase (`@` and `$` have no meaning here)."},
+                    {
+                        "type": "object",
+                        "description": "A regular expression (the `regex` crate's syntax), run on normalized text; case-insensitive when `normalize.case` is on.",
+                        "properties": {"regex": {"type": "string", "minLength": 1}},
+                        "required": ["regex"],
+                        "additionalProperties": false,
+                    },
+                ]
+            }
         })
     }
 }

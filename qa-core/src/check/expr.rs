@@ -3,12 +3,42 @@
 //! limits one by one and in total), `near`, `any`, `all`, `not`; and the parts of rules made of
 //! them (`respond` sides, `within`).
 
-use super::{get, suggest, Checker};
+use super::{get, suggest, Checker, PatternState};
 use crate::error::RubricErrorKind as K;
 use crate::model::{ListRef, MatchExpr, Near, Phrase, RegexItem, Side};
 use crate::options::{Role, Within};
 use crate::pattern;
 use crate::source::{Node, Place, Pos, Value};
+
+/// The name in `"$name"` when the string is a pattern reference: `$` then a letter or `_`
+/// (so `"$"`, `"$5"` and `"$ off"` stay phrases).
+pub(crate) fn pattern_name(s: &str) -> Option<&str> {
+    let name = s.strip_prefix('$')?;
+    let first = name.chars().next()?;
+    (first.is_alphabetic() || first == '_').then_some(name)
+}
+
+/// An expression's height (levels from its top to its deepest leaf, counted as `match_expr`
+/// counts depth) and number of leaves.
+fn shape(e: &MatchExpr) -> (usize, usize) {
+    let many = |items: &[MatchExpr]| {
+        items
+            .iter()
+            .map(shape)
+            .fold((0usize, 0usize), |(h, n), (ih, il)| {
+                (h.max(ih + 1), n.saturating_add(il))
+            })
+    };
+    match e {
+        MatchExpr::Near(n) => many(n.items()),
+        MatchExpr::Any(items) | MatchExpr::All(items) => many(items),
+        MatchExpr::Not(inner) => {
+            let (h, n) = shape(inner);
+            (h + 1, n)
+        }
+        _ => (0, 1),
+    }
+}
 
 /// Most items a `near` takes (and so the width of the set of items a chain has found).
 pub const NEAR_MAX_ITEMS: usize = 8;
@@ -71,9 +101,10 @@ impl Checker<'_> {
         match &node.value {
             // `12315` in a YAML list is a number; as a phrase it means its digits
             Value::Int(i) => self.phrase(i.to_string(), node.pos),
-            Value::Str(s) => match s.strip_prefix('@') {
-                Some(name) => self.list_ref(name, node.pos),
-                None => self.phrase(s.clone(), node.pos),
+            Value::Str(s) => match (s.strip_prefix('@'), pattern_name(s)) {
+                (Some(name), _) => self.list_ref(name, node.pos),
+                (None, Some(name)) => self.pattern_ref(name, node.pos, depth),
+                (None, None) => self.phrase(s.clone(), node.pos),
             },
             Value::Seq(items) => {
                 if items.is_empty() {
@@ -128,6 +159,122 @@ impl Checker<'_> {
         self.err(K::UndefinedList, pos, format!("undefined list `@{name}`"))
             .help = Some(help);
         None
+    }
+
+    /// A `"$name"` reference: a copy of the named pattern's checked expression. Checks the
+    /// pattern first if it is not yet (patterns are checked once); a reference back to a pattern
+    /// being checked closes a cycle.
+    fn pattern_ref(&mut self, name: &str, pos: Pos, depth: usize) -> Option<MatchExpr> {
+        // `None`: `patterns` itself is broken, already reported
+        let patterns = self.patterns.as_ref()?;
+        let Some(slot) = patterns.get(name) else {
+            let names: Vec<&str> = patterns.keys().map(String::as_str).collect();
+            let help = match suggest(name, &names) {
+                Some(n) => format!("did you mean `${n}`?"),
+                None if names.is_empty() => "define it under `patterns:`".to_string(),
+                None => format!("defined patterns: {}", names.join(", ")),
+            };
+            self.err(
+                K::UndefinedPattern,
+                pos,
+                format!("undefined pattern `${name}`"),
+            )
+            .help = Some(help);
+            return None;
+        };
+        match slot.state {
+            PatternState::Checking => {
+                let from = self
+                    .pattern_stack
+                    .iter()
+                    .position(|n| n == name)
+                    .unwrap_or(0);
+                let chain: Vec<String> = self.pattern_stack[from..]
+                    .iter()
+                    .chain(std::iter::once(&name.to_string()))
+                    .map(|n| format!("${n}"))
+                    .collect();
+                self.err(
+                    K::InvalidValue,
+                    pos,
+                    format!(
+                        "pattern `${name}` uses itself: a cycle of patterns {}",
+                        chain.join(" → ")
+                    ),
+                )
+                .help =
+                    Some("a pattern cannot use itself, directly or through other patterns".into());
+                return None;
+            }
+            PatternState::Pending => self.check_pattern(name),
+            PatternState::Done(_) => {}
+        }
+        let (expr, height, leaves) = match &self.patterns.as_ref()?.get(name)?.state {
+            PatternState::Done(Some((e, h, l))) => (e, *h, *l),
+            _ => return None, // its errors are reported at the pattern
+        };
+        if depth + height > self.limits.max_nesting {
+            self.err(
+                K::TooDeep,
+                pos,
+                format!(
+                    "`${name}` here nests its expression more than {} levels deep",
+                    self.limits.max_nesting
+                ),
+            );
+            return None;
+        }
+        self.expanded_leaves = self.expanded_leaves.saturating_add(leaves);
+        if self.expanded_leaves > self.limits.max_phrases {
+            self.err(
+                K::TooManyPhrases,
+                pos,
+                format!(
+                    "expanding `${name}` here brings the items copied from patterns to more than {}",
+                    self.limits.max_phrases
+                ),
+            );
+            return None;
+        }
+        Some(expr.clone())
+    }
+
+    /// Checks one named pattern, outside any rule, and records the result.
+    pub(crate) fn check_pattern(&mut self, name: &str) {
+        let Some(slot) = self.patterns.as_mut().and_then(|p| p.get_mut(name)) else {
+            return;
+        };
+        slot.state = PatternState::Checking;
+        let node = slot.node.clone();
+        self.pattern_stack.push(name.to_string());
+        let rule = self.rule.take();
+        let checked = self.match_expr(&node, &format!("patterns.{name}"), 0);
+        self.rule = rule;
+        self.pattern_stack.pop();
+        let done = checked.map(|e| {
+            let (height, leaves) = shape(&e);
+            (e, height, leaves)
+        });
+        if let Some(slot) = self.patterns.as_mut().and_then(|p| p.get_mut(name)) {
+            slot.state = PatternState::Done(done);
+        }
+    }
+
+    /// A `{regex: …}` item of a list: compiled like any regex of the rubric.
+    pub(crate) fn list_regex(&mut self, node: &Node, what: &str) -> Option<RegexItem> {
+        let entries = self.mapping(node, what, &["regex"], &[], "")?;
+        let Some(r) = get(entries, "regex") else {
+            self.err(
+                K::MissingField,
+                node.pos,
+                format!("an {what} written as a mapping is `{{regex: …}}`"),
+            );
+            return None;
+        };
+        match self.regex(r)? {
+            MatchExpr::Regex(item) => Some(item),
+            _ => None,
+        }
     }
 
     /// A match item written as a mapping: `{regex}`, `{phrase}`, `{near, within}`, `{any}`,

@@ -9,6 +9,7 @@
 mod expr;
 mod rule;
 
+pub(crate) use expr::pattern_name;
 pub use expr::NEAR_MAX_ITEMS;
 pub(crate) use rule::RuleNode;
 
@@ -56,6 +57,32 @@ pub(crate) struct Checker<'l> {
     pub(crate) case: bool,
     /// Compiled size of the regexes so far, for `Limits::max_regex_total_bytes`.
     pub(crate) regex_bytes: usize,
+    /// The named patterns (`patterns:`) and how far each is checked; `None` when `patterns`
+    /// itself is broken (references not checked).
+    pub(crate) patterns: Option<IndexMap<String, PatternSlot>>,
+    /// The patterns being checked, outermost first (to name a cycle).
+    pub(crate) pattern_stack: Vec<String>,
+    /// Leaves copied so far by expanding `"$name"` references, held to `Limits::max_phrases`
+    /// so that patterns of patterns cannot blow up.
+    pub(crate) expanded_leaves: usize,
+}
+
+/// One named pattern while the rubric is checked.
+#[derive(Debug, Clone)]
+pub(crate) struct PatternSlot {
+    pub(crate) node: Node,
+    pub(crate) pos: Pos,
+    pub(crate) state: PatternState,
+}
+
+/// How far a named pattern is checked.
+#[derive(Debug, Clone)]
+pub(crate) enum PatternState {
+    Pending,
+    Checking,
+    /// Checked: the expression (`None` if it had errors, already reported), its height (how
+    /// many levels its deepest leaf is below its top) and its number of leaves.
+    Done(Option<(crate::model::MatchExpr, usize, usize)>),
 }
 
 impl Checker<'_> {

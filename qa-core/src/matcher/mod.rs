@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 
 use crate::error::{Diagnostic, RubricErrorKind};
 use crate::limits::Limits;
-use crate::model::{List, MatchExpr, Phrase};
+use crate::model::{List, MatchExpr, Phrase, RegexItem};
 use crate::normalize::Normalizer;
 use crate::options::Normalize;
 use crate::pattern::{self, Pattern};
@@ -183,6 +183,24 @@ impl<'r> MatchCompiler<'r> {
         (self.exprs.len() - 1) as ExprId
     }
 
+    /// A regex leaf (gated by its literal prefixes when it has a few).
+    fn regex_leaf(&mut self, r: &RegexItem, negation: bool) -> ExprId {
+        let leaf = self.leaves.len() as u32;
+        let gate = pattern::prefix_literals(r.as_str(), self.case);
+        self.leaves.push(Leaf {
+            kind: LeafKind::Regex {
+                re: r.pattern().clone(),
+                gated: gate.is_some(),
+            },
+            negation,
+            word: false,
+        });
+        for lit in gate.into_iter().flatten() {
+            self.add_pattern(lit, leaf);
+        }
+        self.push(Expr::Leaf(leaf))
+    }
+
     /// Compiles one expression of a rule with the rule's `negation: skip` and `word` flags.
     pub fn expr(&mut self, e: &MatchExpr, negation: bool, word: bool) -> ExprId {
         match e {
@@ -193,26 +211,25 @@ impl<'r> MatchCompiler<'r> {
             MatchExpr::List(l) => {
                 // a checked rubric's references resolve
                 let lists = self.lists;
-                let phrases = lists.get(l.name()).map_or(&[][..], |l| l.phrases());
-                let leaf = self.phrase_leaf(phrases, negation, word);
-                self.push(Expr::Leaf(leaf))
-            }
-            MatchExpr::Regex(r) => {
-                let leaf = self.leaves.len() as u32;
-                let gate = pattern::prefix_literals(r.as_str(), self.case);
-                self.leaves.push(Leaf {
-                    kind: LeafKind::Regex {
-                        re: r.pattern().clone(),
-                        gated: gate.is_some(),
-                    },
-                    negation,
-                    word: false,
-                });
-                for lit in gate.into_iter().flatten() {
-                    self.add_pattern(lit, leaf);
+                let Some(list) = lists.get(l.name()) else {
+                    let leaf = self.phrase_leaf(&[], negation, word);
+                    return self.push(Expr::Leaf(leaf));
+                };
+                // its phrases are one leaf; with regexes, an `any` of that leaf and theirs
+                let mut items = Vec::with_capacity(1 + list.regexes().len());
+                if !list.phrases().is_empty() || list.regexes().is_empty() {
+                    let leaf = self.phrase_leaf(list.phrases(), negation, word);
+                    items.push(self.push(Expr::Leaf(leaf)));
                 }
-                self.push(Expr::Leaf(leaf))
+                for r in list.regexes() {
+                    items.push(self.regex_leaf(r, negation));
+                }
+                match items.as_slice() {
+                    [one] => *one,
+                    _ => self.push(Expr::Any(items)),
+                }
             }
+            MatchExpr::Regex(r) => self.regex_leaf(r, negation),
             MatchExpr::Near(n) => {
                 let items = n
                     .items()

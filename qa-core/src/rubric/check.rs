@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 
 use super::Rubric;
-use crate::check::{get, suggest, Checker, Entries, RuleNode};
+use crate::check::{
+    get, pattern_name, suggest, Checker, Entries, PatternSlot, PatternState, RuleNode,
+};
 use crate::error::{Diagnostic, RubricError, RubricErrorKind as K};
 use crate::limits::Limits;
-use crate::model::{Common, List, Phrase, Scoring, Speakers};
+use crate::model::{Common, List, NamedPattern, Phrase, Scoring, Speakers};
 use crate::normalize::Normalizer;
 use crate::options::{ChineseForm, Locale, Negation, Normalize, Role, Severity, Strip, Window};
 use crate::rules::{self, Rule, RuleKind};
@@ -25,6 +27,7 @@ const TOP_FIELDS: &[&str] = &[
     "speakers",
     "scoring",
     "lists",
+    "patterns",
     "rules",
 ];
 
@@ -43,6 +46,9 @@ pub(crate) fn rubric(
         normalizer: None,
         case: true,
         regex_bytes: 0,
+        patterns: None,
+        pattern_stack: Vec::new(),
+        expanded_leaves: 0,
     };
     let rubric = checker.rubric(node, file.clone());
     match rubric {
@@ -112,6 +118,13 @@ impl Checker<'_> {
                 .map(|(name, list): (&String, &List)| (name.clone(), list.pos.0))
                 .collect()
         });
+        let patterns = match get(entries, "patterns") {
+            Some(n) => self.patterns(n),
+            None => {
+                self.patterns = Some(IndexMap::new());
+                Some(IndexMap::new())
+            }
+        };
         let rules = match get(entries, "rules") {
             Some(n) => self.rules(n),
             None => {
@@ -128,6 +141,7 @@ impl Checker<'_> {
             speakers: speakers?,
             scoring: scoring?,
             lists: lists?,
+            patterns: patterns?,
             rules: rules?,
             file: FileName(file),
             pos: Place(node.pos),
@@ -266,8 +280,17 @@ impl Checker<'_> {
                 continue;
             };
             let mut phrases = Vec::with_capacity(items.len());
+            let mut regexes = Vec::new();
+            let what = format!("item of lists.{name}");
             for item in items {
-                match self.string(item, &format!("item of lists.{name}")) {
+                if let Value::Map(_) = item.value {
+                    match self.list_regex(item, &what) {
+                        Some(r) => regexes.push(r),
+                        None => ok = false,
+                    }
+                    continue;
+                }
+                match self.string(item, &what) {
                     Some(p) if self.phrase_ok(&p, item.pos) => phrases.push(Phrase {
                         text: p,
                         pos: Place(item.pos),
@@ -279,11 +302,73 @@ impl Checker<'_> {
                 name.clone(),
                 List {
                     phrases,
+                    regexes,
                     pos: Place(*kpos),
                 },
             );
         }
         ok.then_some(lists)
+    }
+
+    /// `patterns:`: every pattern is checked here, once, in order (a pattern that uses one
+    /// further down checks that one first); rules then copy them.
+    fn patterns(&mut self, node: &Node) -> Option<IndexMap<String, NamedPattern>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, "patterns", "a mapping of name → match expression");
+            return None;
+        };
+        let mut slots = IndexMap::new();
+        let mut ok = true;
+        for (name, kpos, v) in entries {
+            if pattern_name(&format!("${name}")) != Some(name.as_str()) {
+                self.err(
+                    K::InvalidValue,
+                    *kpos,
+                    format!("invalid pattern name `{name}`: it must start with a letter or `_`"),
+                )
+                .help = Some("`\"$name\"` uses a pattern; `\"$5\"` is a phrase".into());
+                ok = false;
+                continue;
+            }
+            slots.insert(
+                name.clone(),
+                PatternSlot {
+                    node: v.clone(),
+                    pos: *kpos,
+                    state: PatternState::Pending,
+                },
+            );
+        }
+        let names: Vec<String> = slots.keys().cloned().collect();
+        self.patterns = Some(slots);
+        for name in &names {
+            let pending = matches!(
+                self.patterns
+                    .as_ref()
+                    .and_then(|p| p.get(name))
+                    .map(|s| &s.state),
+                Some(PatternState::Pending)
+            );
+            if pending {
+                self.check_pattern(name);
+            }
+        }
+        let mut patterns = IndexMap::new();
+        for (name, slot) in self.patterns.as_ref()? {
+            match &slot.state {
+                PatternState::Done(Some((expr, _, _))) => {
+                    patterns.insert(
+                        name.clone(),
+                        NamedPattern {
+                            expr: expr.clone(),
+                            pos: Place(slot.pos),
+                        },
+                    );
+                }
+                _ => ok = false,
+            }
+        }
+        ok.then_some(patterns)
     }
 }
 

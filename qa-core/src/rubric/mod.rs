@@ -35,7 +35,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::RubricError;
 use crate::limits::Limits;
-use crate::model::{List, MatchExpr, Scoring, Speakers};
+use crate::model::{List, MatchExpr, NamedPattern, Scoring, Speakers};
 use crate::options::{Locale, Normalize};
 use crate::rules::Rule;
 use crate::source::{Format, Place as Pos};
@@ -69,9 +69,14 @@ pub struct Rubric {
     /// `max`; any fatal finding makes it 0; passed = no fatal finding and score ≥ pass.
     #[schemars(default)]
     pub(crate) scoring: Scoring,
-    /// Named phrase lists, used in match expressions as `"@name"`.
+    /// Named lists of phrases and `{regex}` items, used in match expressions as `"@name"`.
     #[schemars(with = "Option<IndexMap<String, List>>")]
     pub(crate) lists: IndexMap<String, List>,
+    /// Named match expressions, used wherever a match item may stand as `"$name"` (a name
+    /// starts with a letter or `_`). A pattern may use lists and other patterns, but not itself
+    /// through any chain of references.
+    #[schemars(with = "Option<IndexMap<String, MatchExpr>>")]
+    pub(crate) patterns: IndexMap<String, NamedPattern>,
     /// The rules, in order (may be empty).
     pub(crate) rules: Vec<Rule>,
     /// The file it was read from, named in errors found later.
@@ -92,12 +97,10 @@ impl Serialize for Rubric {
         m.serialize_entry("normalize", &self.normalize)?;
         m.serialize_entry("speakers", &self.speakers)?;
         m.serialize_entry("scoring", &self.scoring)?;
-        let lists: IndexMap<&str, Vec<&str>> = self
-            .lists
-            .iter()
-            .map(|(k, l)| (k.as_str(), l.phrases.iter().map(|p| p.as_str()).collect()))
-            .collect();
-        m.serialize_entry("lists", &lists)?;
+        m.serialize_entry("lists", &self.lists)?;
+        if !self.patterns.is_empty() {
+            m.serialize_entry("patterns", &self.patterns)?;
+        }
         m.serialize_entry("rules", &self.rules)?;
         m.end()
     }
@@ -205,7 +208,7 @@ impl Rubric {
         &self.scoring
     }
 
-    /// The named phrase lists, in rubric order.
+    /// The named lists, in rubric order.
     pub fn lists(&self) -> impl ExactSizeIterator<Item = (&str, &List)> {
         self.lists.iter().map(|(k, v)| (k.as_str(), v))
     }
@@ -213,6 +216,16 @@ impl Rubric {
     /// One named list.
     pub fn list(&self, name: &str) -> Option<&List> {
         self.lists.get(name)
+    }
+
+    /// The named patterns, in rubric order (each with its own `"$name"` references expanded).
+    pub fn patterns(&self) -> impl ExactSizeIterator<Item = (&str, &NamedPattern)> {
+        self.patterns.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// One named pattern.
+    pub fn pattern(&self, name: &str) -> Option<&NamedPattern> {
+        self.patterns.get(name)
     }
 
     /// The rules, in rubric order.
