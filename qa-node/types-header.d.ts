@@ -101,6 +101,7 @@ export type RubricErrorKind =
   | 'regex_too_large'
   | 'too_deep'
   | 'regex_budget_exceeded'
+  | 'undefined_pattern'
 
 /** The `kind` of a `TranscriptError`: the core's `TranscriptErrorKind::as_str` (see `errorKinds()`). */
 export type TranscriptErrorKind =

@@ -228,6 +228,11 @@ impl Stats {
                 });
             }
         }
+        // a list's regexes, once whatever uses the list
+        regexes += rubric
+            .lists()
+            .map(|(_, list)| list.regexes().len())
+            .sum::<usize>();
         Stats {
             kinds,
             fatal: rubric.rules().iter().filter(|r| r.fatal()).count(),

@@ -16,7 +16,7 @@ const TRANSCRIPT_KINDS = [
 const RUBRIC_KINDS = [
   'io', 'syntax', 'unknown_field', 'unknown_kind', 'missing_field', 'wrong_type', 'invalid_value',
   'duplicate_id', 'undefined_list', 'bad_regex', 'rubric_too_large', 'too_many_rules', 'too_many_phrases',
-  'phrase_too_long', 'regex_too_large', 'too_deep', 'regex_budget_exceeded',
+  'phrase_too_long', 'regex_too_large', 'too_deep', 'regex_budget_exceeded', 'undefined_pattern',
 ]
 
 test('errorKinds() lists the core kinds', () => {
@@ -90,6 +90,7 @@ test('every rubric kind is reached through the Node API', () => {
     regex_too_large: json([forbid({ match: [{ regex: '(a{100}){100}{100}' }] })]),
     too_deep: () => qa.Engine.fromString('rubric: t\nrules:\n  - {id: a, kind: forbid, match: ' + '{any: ['.repeat(40) + 'x' + ']}'.repeat(40) + '}\n'),
     regex_budget_exceeded: json(Array.from({ length: 300 }, (_, i) => forbid({ id: `r${i}`, match: [{ regex: `\\w{40}|z${i}` }] }))),
+    undefined_pattern: json([forbid({ match: ['$nosuch'] })]),
   }
   assert.deepEqual(Object.keys(reach), RUBRIC_KINDS)
   for (const [kind, f] of Object.entries(reach)) {

@@ -42,6 +42,7 @@ RUBRIC_KINDS = [
     "regex_too_large",
     "too_deep",
     "regex_budget_exceeded",
+    "undefined_pattern",
 ]
 
 
@@ -176,6 +177,7 @@ def test_every_rubric_kind_python_gives_is_a_core_name(tmp_path: Path) -> None:
         kind(rule + "    match: [abcdef]\n", max_phrase_chars=3),
         kind(rule + "    match: [{regex: 'a{1000}'}]\n", max_regex_bytes=100),
         kind(rule + "    match: [{regex: 'ab'}]\n", max_regex_total_bytes=1000),
+        kind(rule + "    match: ['$nosuch']\n"),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": deep}]}),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": {1}}]}),
         dict_kind({"rubric": "r", "rules": [{"id": "a", "match": [float("nan")]}]}),
