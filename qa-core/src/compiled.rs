@@ -7,8 +7,9 @@
 
 use crate::error::{Diagnostic, RubricError, RubricErrorKind as K, TranscriptError};
 use crate::limits::Limits;
-use crate::matcher::{AutomatonChoice, MatchCompiler, Matcher};
+use crate::matcher::{AutomatonChoice, ExprId, MatchCompiler, Matcher};
 use crate::model::{MatchExpr, RegexItem};
+use crate::options::{Negation, Role};
 use crate::pattern;
 use crate::rubric::Rubric;
 use crate::rules::CompiledRules;
@@ -23,6 +24,8 @@ pub(crate) struct CompiledRubric {
     pub limits: Limits,
     /// Every category named by a rule, in rubric order.
     pub categories: Vec<String>,
+    /// Per rule: its `only_if` condition (the role, the compiled match), if it has one.
+    pub conditions: Vec<Option<(Role, ExprId)>>,
 }
 
 impl CompiledRubric {
@@ -49,6 +52,18 @@ impl CompiledRubric {
         check_limits(&rubric, &limits).map_err(fail)?;
         let mut mc = MatchCompiler::new(&rubric.lists, &rubric.normalize);
         let (rules, gates) = CompiledRules::compile(&rubric.rules, &mut mc);
+        // conditions are evaluated on every turn by the session, whatever the gates
+        let conditions = rubric
+            .rules
+            .iter()
+            .map(|r| {
+                let c = &r.common;
+                c.only_if.as_ref().map(|side| {
+                    let neg = c.negation == Negation::Skip;
+                    (side.role, mc.expr(&side.matcher, neg, c.word))
+                })
+            })
+            .collect();
         let matcher = mc
             .finish(&gates, rubric.locale, &limits, automaton)
             .map_err(|d| fail(d.at(rubric.pos.0)))?;
@@ -66,6 +81,7 @@ impl CompiledRubric {
             rules,
             limits,
             categories,
+            conditions,
         })
     }
 
@@ -198,6 +214,9 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
         }
         for e in rule.except() {
             walk.expr(e, 1).map_err(in_rule)?;
+        }
+        if let Some(side) = &rule.common.only_if {
+            walk.expr(&side.matcher, 0).map_err(in_rule)?;
         }
     }
     Ok(())

@@ -77,7 +77,7 @@ pub use options::{
     ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Strip, Window, Within,
 };
 pub use pattern::Pattern;
-pub use report::{CategoryScore, Finding, InUnits, Report, Skipped, Span, Units};
+pub use report::{CategoryScore, Finding, InUnits, NotApplicable, Report, Skipped, Span, Units};
 pub use rubric::Rubric;
 pub use rules::{Rule, RuleKind, RuleSpec, REPEAT_LOOKBACK};
 pub use schema::rubric_schema;

@@ -358,7 +358,7 @@ impl Serialize for MatchExpr {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Side {
-    /// Whose turns count (default customer for `when`, agent for `expect`).
+    /// Whose turns count (default customer for `when`, agent for `expect`, any for `only_if`).
     #[schemars(with = "Option<Role>")]
     pub(crate) role: Role,
     /// What must match.
@@ -425,6 +425,11 @@ pub(crate) struct Common {
     /// A match overlapping one of these in the same turn is not a match.
     #[schemars(with = "Option<MatchExpr>")]
     pub except: Vec<MatchExpr>,
+    /// The rule applies only to a conversation where this side matched in some turn of its
+    /// role: `{role, match}` (role default `any`), or just the match. Matched with the rule's
+    /// `negation` and `word`, not its `except`. Elsewhere the rule is not applicable.
+    #[schemars(with = "Option<crate::schema::SideForm>")]
+    pub only_if: Option<Side>,
     #[schemars(skip)]
     pub pos: Pos,
 }

@@ -80,6 +80,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Rules that could not run on this transcript, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Rules whose `only_if` condition never matched in this conversation (serialized only
+    /// when there is one).
+    #[serde(default)]
+    pub not_applicable: Vec<NotApplicable>,
 }
 
 /// What one category took and gave.
@@ -132,6 +136,13 @@ pub struct Skipped {
     pub rule: String,
     /// Why it did not run (`"no timestamps"`).
     pub reason: String,
+}
+
+/// A rule whose `only_if` condition never matched: it was not judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// The rule's id.
+    pub rule: String,
 }
 
 impl Report {
@@ -206,6 +217,9 @@ impl Serialize for InUnits<'_, Report> {
         let findings: Vec<_> = r.findings.iter().map(|f| f.in_units(self.units)).collect();
         m.serialize_entry("findings", &findings)?;
         m.serialize_entry("skipped", &r.skipped)?;
+        if !r.not_applicable.is_empty() {
+            m.serialize_entry("not_applicable", &r.not_applicable)?;
+        }
         m.end()
     }
 }

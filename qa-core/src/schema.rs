@@ -278,6 +278,23 @@ pub(crate) fn side(g: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A side as a type, for optional fields (`only_if`): see [`side`].
+pub(crate) struct SideForm;
+
+impl JsonSchema for SideForm {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "SideForm".into()
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        side(g)
+    }
+}
+
 impl JsonSchema for MatchExpr {
     fn schema_name() -> Cow<'static, str> {
         "MatchExpr".into()

@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 
 use crate::compiled::CompiledRubric;
-use crate::report::{CategoryScore, Finding, Report, Skipped};
+use crate::report::{CategoryScore, Finding, NotApplicable, Report, Skipped};
 use crate::transcript::SessionMeta;
 
 /// Rounds away binary floating-point noise (0.1 + 0.2) without hiding real fractions.
@@ -27,6 +27,7 @@ pub(crate) fn assemble(
     mut findings: Vec<(usize, Finding)>,
     met: &[bool],
     skipped: Vec<Skipped>,
+    not_applicable: Vec<NotApplicable>,
 ) -> Report {
     let rules = &inner.rubric.rules;
     findings.sort_by(|(ra, a), (rb, b)| {
@@ -89,5 +90,6 @@ pub(crate) fn assemble(
         categories,
         findings: findings.into_iter().map(|(_, f)| f).collect(),
         skipped,
+        not_applicable,
     }
 }

@@ -14,7 +14,7 @@ use crate::compiled::CompiledRubric;
 use crate::error::{TranscriptError, TranscriptErrorKind};
 use crate::matcher::{Hit, TurnScratch};
 use crate::options::Role;
-use crate::report::{Finding, Report, Skipped};
+use crate::report::{Finding, NotApplicable, Report, Skipped};
 use crate::rules::{EndCx, PrevTurn, States, TurnCx};
 use crate::score;
 use crate::transcript::{SessionMeta, Turn};
@@ -52,6 +52,10 @@ pub struct Session {
     findings: Vec<(usize, Finding)>,
     /// Per rule: what its findings have deducted so far (for pushed findings' `deduct`).
     taken: Vec<f64>,
+    /// Per rule: whether its `only_if` condition has matched (true for a rule without one).
+    applies: Vec<bool>,
+    /// Indices into `findings` of findings held until their rule's condition matches.
+    held: Vec<usize>,
     /// Per rule: the first turn on which a `near` search ran out of steps.
     near_overflow: Vec<Option<usize>>,
     turn_count: usize,
@@ -67,6 +71,7 @@ pub struct Session {
 impl Session {
     pub(crate) fn new(compiled: Arc<CompiledRubric>, meta: SessionMeta) -> Session {
         let n = compiled.rubric.rules.len();
+        let applies = compiled.conditions.iter().map(Option::is_none).collect();
         Session {
             states: compiled.rules.states(),
             compiled,
@@ -77,6 +82,8 @@ impl Session {
             roles: Vec::new(),
             findings: Vec::new(),
             taken: vec![0.0; n],
+            applies,
+            held: Vec::new(),
             near_overflow: vec![None; n],
             turn_count: 0,
             total_bytes: 0,
@@ -145,6 +152,25 @@ impl Session {
         let role = self.role_of(&turn.speaker);
         compiled.matcher.scan(&turn.text, &mut self.scratch);
         let first_new = self.findings.len();
+        // `only_if` conditions, on every turn (before the rules, so a rule whose condition
+        // matches in this turn has its findings of this turn pushed at once)
+        for (r, cond) in compiled.conditions.iter().enumerate() {
+            let Some((cond_role, expr)) = *cond else {
+                continue;
+            };
+            if self.applies[r] || !cond_role.covers(role) {
+                continue;
+            }
+            if compiled.matcher.may_match(expr, &self.scratch) {
+                compiled
+                    .matcher
+                    .eval(expr, &mut self.scratch, &mut self.spans);
+                self.applies[r] = !self.spans.is_empty();
+            }
+            if self.scratch.take_near_overflow() {
+                self.near_overflow[r].get_or_insert(index);
+            }
+        }
         // only the rules this turn concerns (in rubric order): the others would do nothing
         let mut visit = std::mem::take(&mut self.visit);
         compiled.matcher.rules_to_visit(&self.scratch, &mut visit);
@@ -196,12 +222,31 @@ impl Session {
         role
     }
 
-    /// Sets each new finding's provisional `deduct` (what it takes given the rule's cap so far)
-    /// and returns copies of them.
+    /// Sets the provisional `deduct` (what it takes given the rule's cap so far) of each new
+    /// finding and of each held one whose rule's condition has now matched, and returns copies
+    /// of them: the held ones first. Findings of a rule whose condition has not matched yet are
+    /// held.
     fn take_new(&mut self, from: usize) -> Vec<Finding> {
         let rules = &self.compiled.rubric.rules;
-        let mut out = Vec::with_capacity(self.findings.len() - from);
-        for (r, f) in &mut self.findings[from..] {
+        let applies = &self.applies;
+        let mut ready: Vec<usize> = Vec::new();
+        self.held.retain(|&i| {
+            let now = applies[self.findings[i].0];
+            if now {
+                ready.push(i);
+            }
+            !now
+        });
+        for i in from..self.findings.len() {
+            if applies[self.findings[i].0] {
+                ready.push(i);
+            } else {
+                self.held.push(i);
+            }
+        }
+        let mut out = Vec::with_capacity(ready.len());
+        for i in ready {
+            let (r, f) = &mut self.findings[i];
             let rule = &rules[*r];
             let d = rule.deduct().min((rule.cap() - self.taken[*r]).max(0.0));
             self.taken[*r] += d;
@@ -216,6 +261,7 @@ impl Session {
         let compiled = Arc::clone(&self.compiled);
         let rules = &compiled.rubric.rules;
         let mut skipped = Vec::new();
+        let mut not_applicable = Vec::new();
         let mut judged = vec![true; rules.len()];
         for (r, rule) in rules.iter().enumerate() {
             let reason = if rule.needs_timestamps() && !self.has_timestamps {
@@ -238,6 +284,15 @@ impl Session {
                 judged[r] = false;
                 continue;
             }
+            if !self.applies[r] {
+                // its condition never matched: its held findings are dropped
+                not_applicable.push(NotApplicable {
+                    rule: rule.id().to_string(),
+                });
+                self.findings.retain(|(fr, _)| *fr != r);
+                judged[r] = false;
+                continue;
+            }
             let mut cx = EndCx {
                 first_start: self.first_start,
                 last_time: self.last_time,
@@ -248,6 +303,13 @@ impl Session {
         let met: Vec<bool> = (0..rules.len())
             .map(|r| judged[r] && compiled.rules.met(r, &self.states))
             .collect();
-        score::assemble(&compiled, self.meta, self.findings, &met, skipped)
+        score::assemble(
+            &compiled,
+            self.meta,
+            self.findings,
+            &met,
+            skipped,
+            not_applicable,
+        )
     }
 }

@@ -386,6 +386,7 @@ const COMMON_FIELDS: &[&str] = &[
     "bonus",
     "fatal",
     "alert",
+    "only_if",
 ];
 /// Common fields that only some kinds take: `window` (see [`RuleKind::takes_window`]) and the
 /// text options (see [`RuleKind::matches_text`]).
@@ -565,6 +566,7 @@ impl Checker<'_> {
             negation: Negation::Keep,
             word: false,
             except: Vec::new(),
+            only_if: None,
             pos: Place(pos),
         };
         let mut ok = true;
@@ -620,6 +622,10 @@ impl Checker<'_> {
                     .map(|n| c.negation = n)
                     .is_some(),
                 "word" => self.boolean(v, "word").map(|b| c.word = b).is_some(),
+                "only_if" => self
+                    .side(v, "only_if", Role::Any)
+                    .map(|side| c.only_if = Some(side))
+                    .is_some(),
                 "except" => self
                     .match_list(v, "except")
                     .map(|items| c.except = items)

@@ -162,6 +162,9 @@ impl Serialize for Rule {
                 m.serialize_entry("except", &c.except)?;
             }
         }
+        if let Some(side) = &c.only_if {
+            m.serialize_entry("only_if", side)?;
+        }
         self.spec.serialize_fields(&mut m)?;
         m.end()
     }
