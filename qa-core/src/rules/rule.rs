@@ -4,7 +4,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::{RuleKind, RuleSpec};
-use crate::model::{Common, MatchExpr};
+use crate::model::{Common, MatchExpr, Side};
 use crate::options::{Negation, Role, Severity, Window};
 
 /// One rule of a rubric: the fields every rule has, and its kind's own ([`RuleSpec`]).
@@ -110,10 +110,17 @@ impl Rule {
         &self.common.except
     }
 
-    /// Every match expression of the rule: its kind's (`match`, `when`, `expect`), then `except`.
+    /// The condition under which the rule applies (`only_if`), if it has one.
+    pub fn only_if(&self) -> Option<&Side> {
+        self.common.only_if.as_ref()
+    }
+
+    /// Every match expression of the rule: its kind's (`match`, `when`, `expect`), then
+    /// `except`, then the `only_if` condition's.
     pub fn exprs(&self) -> Vec<&MatchExpr> {
         let mut out = self.spec.exprs();
         out.extend(&self.common.except);
+        out.extend(self.common.only_if.as_ref().map(|s| &s.matcher));
         out
     }
 
