@@ -52,6 +52,8 @@ pub struct Session {
     findings: Vec<(usize, Finding)>,
     /// Per rule: what its findings have deducted so far (for pushed findings' `deduct`).
     taken: Vec<f64>,
+    /// Per capped category (`scoring.category_caps`, same order): what its findings took so far.
+    cat_taken: Vec<f64>,
     /// Per rule: the first turn on which a `near` search ran out of steps.
     near_overflow: Vec<Option<usize>>,
     turn_count: usize,
@@ -67,6 +69,7 @@ pub struct Session {
 impl Session {
     pub(crate) fn new(compiled: Arc<CompiledRubric>, meta: SessionMeta) -> Session {
         let n = compiled.rubric.rules.len();
+        let caps = compiled.rubric.scoring.category_caps.len();
         Session {
             states: compiled.rules.states(),
             compiled,
@@ -77,6 +80,7 @@ impl Session {
             roles: Vec::new(),
             findings: Vec::new(),
             taken: vec![0.0; n],
+            cat_taken: vec![0.0; caps],
             near_overflow: vec![None; n],
             turn_count: 0,
             total_bytes: 0,
@@ -196,15 +200,17 @@ impl Session {
         role
     }
 
-    /// Sets each new finding's provisional `deduct` (what it takes given the rule's cap so far)
-    /// and returns copies of them.
+    /// Sets each new finding's provisional `deduct` (what it takes given the rule's cap and its
+    /// category's cap so far) and returns copies of them.
     fn take_new(&mut self, from: usize) -> Vec<Finding> {
         let rules = &self.compiled.rubric.rules;
+        let caps = &self.compiled.rubric.scoring.category_caps;
         let mut out = Vec::with_capacity(self.findings.len() - from);
         for (r, f) in &mut self.findings[from..] {
             let rule = &rules[*r];
-            let d = rule.deduct().min((rule.cap() - self.taken[*r]).max(0.0));
+            let d = score::allot(rule, self.taken[*r], caps, &self.cat_taken);
             self.taken[*r] += d;
+            score::take_category(rule, d, caps, &mut self.cat_taken);
             f.deduct = d;
             out.push(f.clone());
         }
