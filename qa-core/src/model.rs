@@ -2,6 +2,7 @@
 //! scoring, and the fields every rule has. Read-only: made by the checker (`crate::check`),
 //! each item with its place in the source. See [`crate::Rubric`] for the whole.
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -75,7 +76,7 @@ impl Speakers {
 }
 
 /// Scoring parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[schemars(default, deny_unknown_fields)]
 pub struct Scoring {
     /// Score before deductions.
@@ -88,6 +89,11 @@ pub struct Scoring {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub(crate) max: Option<f64>,
+    /// Per category (named by some rule): the most that the category's rules together deduct.
+    /// Per-rule caps apply first; the cap is then allocated to findings in report order.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(schema_with = "crate::schema::category_caps")]
+    pub(crate) category_caps: IndexMap<String, f64>,
 }
 
 impl Default for Scoring {
@@ -96,6 +102,7 @@ impl Default for Scoring {
             base: 100.0,
             pass: 60.0,
             max: None,
+            category_caps: IndexMap::new(),
         }
     }
 }
@@ -114,6 +121,16 @@ impl Scoring {
     /// Highest possible score (bonuses cannot go past it): `max`, or `base`.
     pub fn max(&self) -> f64 {
         self.max.unwrap_or(self.base)
+    }
+
+    /// `category_caps`: per category, the most its rules together deduct.
+    pub fn category_caps(&self) -> &IndexMap<String, f64> {
+        &self.category_caps
+    }
+
+    /// The cap of a category, if it has one.
+    pub fn category_cap(&self, category: &str) -> Option<f64> {
+        self.category_caps.get(category).copied()
     }
 }
 

@@ -39,6 +39,7 @@ pub(crate) const NOT_EXPRESSED: &[&str] = &[
     "every `@name` refers to a list under `lists`",
     "regexes compile (the `regex` crate's syntax) and do not match empty text",
     "`window: {turns/seconds: [from, to]}` has from ≤ to",
+    "every category under `scoring.category_caps` is named by some rule",
     "a phrase is not empty once normalized (e.g. made only of `normalize.skip` characters)",
     "counts (`first`, `last`, `within`, `max_count`, …) are written as whole numbers: `2.0` passes the schema, not the checker",
     "the limits of untrusted input: sizes, numbers of rules and phrases, nesting depth",
@@ -263,6 +264,14 @@ impl JsonSchema for Labels {
             ]
         })
     }
+}
+
+/// `scoring.category_caps`: category → a number ≥ 0.
+pub(crate) fn category_caps(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {"type": "number", "minimum": 0.0},
+    })
 }
 
 /// A `respond` side: a bare match expression (any but a mapping, which is the `{role, match}`

@@ -2,7 +2,8 @@
 //!
 //! Findings are put in report order (turn, with whole-conversation findings first; start; rule
 //! order), each rule's deductions are allocated to its findings in that order up to the rule's
-//! cap (so a finding's `deduct` is what it actually took), bonuses of met `require` rules are
+//! cap and then, in the same order, to its category's cap (`scoring.category_caps`) (so a
+//! finding's `deduct` is what it actually took), bonuses of met `require` rules are
 //! added, and the score is clamped to `[0, scoring.max]`, or 0 when any finding is fatal.
 
 use indexmap::IndexMap;
@@ -21,6 +22,33 @@ fn tidy(x: f64) -> f64 {
     }
 }
 
+/// What a new finding of `rule` takes: its deduction, within what is left of the rule's cap
+/// (`taken` so far) and then of its category's cap (`cat_taken`, indexed as `caps`).
+pub(crate) fn allot(
+    rule: &crate::rules::Rule,
+    taken: f64,
+    caps: &IndexMap<String, f64>,
+    cat_taken: &[f64],
+) -> f64 {
+    let mut d = rule.deduct().min((rule.cap() - taken).max(0.0));
+    if let Some((i, _, cap)) = rule.category().and_then(|c| caps.get_full(c)) {
+        d = d.min((cap - cat_taken[i]).max(0.0));
+    }
+    d
+}
+
+/// Counts `d` against the rule's category cap, if it has one.
+pub(crate) fn take_category(
+    rule: &crate::rules::Rule,
+    d: f64,
+    caps: &IndexMap<String, f64>,
+    cat_taken: &mut [f64],
+) {
+    if let Some(i) = rule.category().and_then(|c| caps.get_index_of(c)) {
+        cat_taken[i] += d;
+    }
+}
+
 pub(crate) fn assemble(
     inner: &CompiledRubric,
     meta: SessionMeta,
@@ -34,6 +62,8 @@ pub(crate) fn assemble(
         (a.turn, a.start, *ra, a.end).cmp(&(b.turn, b.start, *rb, b.end))
     });
     let mut taken = vec![0.0f64; rules.len()];
+    let caps = &inner.rubric.scoring.category_caps;
+    let mut cat_taken = vec![0.0f64; caps.len()];
     let mut categories: IndexMap<String, CategoryScore> = inner
         .categories
         .iter()
@@ -43,8 +73,9 @@ pub(crate) fn assemble(
     let mut deducted = 0.0;
     for (r, f) in &mut findings {
         let rule = &rules[*r];
-        let d = rule.deduct().min((rule.cap() - taken[*r]).max(0.0));
+        let d = allot(rule, taken[*r], caps, &cat_taken);
         taken[*r] += d;
+        take_category(rule, d, caps, &mut cat_taken);
         f.deduct = tidy(d);
         deducted += d;
         fatal |= rule.fatal();

@@ -56,6 +56,8 @@ pub struct Session {
     applies: Vec<bool>,
     /// Indices into `findings` of findings held until their rule's condition matches.
     held: Vec<usize>,
+    /// Per capped category (`scoring.category_caps`, same order): what its findings took so far.
+    cat_taken: Vec<f64>,
     /// Per rule: the first turn on which a `near` search ran out of steps.
     near_overflow: Vec<Option<usize>>,
     turn_count: usize,
@@ -72,6 +74,7 @@ impl Session {
     pub(crate) fn new(compiled: Arc<CompiledRubric>, meta: SessionMeta) -> Session {
         let n = compiled.rubric.rules.len();
         let applies = compiled.conditions.iter().map(Option::is_none).collect();
+        let caps = compiled.rubric.scoring.category_caps.len();
         Session {
             states: compiled.rules.states(),
             compiled,
@@ -84,6 +87,7 @@ impl Session {
             taken: vec![0.0; n],
             applies,
             held: Vec::new(),
+            cat_taken: vec![0.0; caps],
             near_overflow: vec![None; n],
             turn_count: 0,
             total_bytes: 0,
@@ -222,12 +226,13 @@ impl Session {
         role
     }
 
-    /// Sets the provisional `deduct` (what it takes given the rule's cap so far) of each new
-    /// finding and of each held one whose rule's condition has now matched, and returns copies
-    /// of them: the held ones first. Findings of a rule whose condition has not matched yet are
-    /// held.
+    /// Sets the provisional `deduct` (what it takes given the rule's cap and its category's cap
+    /// so far) of each new finding and of each held one whose rule's condition has now matched,
+    /// and returns copies of them: the held ones first. Findings of a rule whose condition has
+    /// not matched yet are held.
     fn take_new(&mut self, from: usize) -> Vec<Finding> {
         let rules = &self.compiled.rubric.rules;
+        let caps = &self.compiled.rubric.scoring.category_caps;
         let applies = &self.applies;
         let mut ready: Vec<usize> = Vec::new();
         self.held.retain(|&i| {
@@ -248,8 +253,9 @@ impl Session {
         for i in ready {
             let (r, f) = &mut self.findings[i];
             let rule = &rules[*r];
-            let d = rule.deduct().min((rule.cap() - self.taken[*r]).max(0.0));
+            let d = score::allot(rule, self.taken[*r], caps, &self.cat_taken);
             self.taken[*r] += d;
+            score::take_category(rule, d, caps, &mut self.cat_taken);
             f.deduct = d;
             out.push(f.clone());
         }

@@ -65,6 +65,9 @@ pub(crate) struct Checker<'l> {
     /// Leaves copied so far by expanding `"$name"` references, held to `Limits::max_phrases`
     /// so that patterns of patterns cannot blow up.
     pub(crate) expanded_leaves: usize,
+    /// The categories under `scoring.category_caps` and their places, checked against the rules'
+    /// categories once the rules are read.
+    pub(crate) cap_places: Vec<(String, Pos)>,
 }
 
 /// One named pattern while the rubric is checked.

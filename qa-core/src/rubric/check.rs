@@ -49,6 +49,7 @@ pub(crate) fn rubric(
         patterns: None,
         pattern_stack: Vec::new(),
         expanded_leaves: 0,
+        cap_places: Vec::new(),
     };
     let rubric = checker.rubric(node, file.clone());
     match rubric {
@@ -133,6 +134,30 @@ impl Checker<'_> {
                 None
             }
         };
+        if let Some(rules) = &rules {
+            self.rule = None;
+            for (name, pos) in std::mem::take(&mut self.cap_places) {
+                if !rules.iter().any(|r| r.category() == Some(name.as_str())) {
+                    let mut named: Vec<&str> = Vec::new();
+                    for c in rules.iter().filter_map(|r| r.category()) {
+                        if !named.contains(&c) {
+                            named.push(c);
+                        }
+                    }
+                    let help = match crate::check::suggest(&name, &named) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None if named.is_empty() => "no rule has a `category`".to_string(),
+                        None => format!("the rules' categories: {}", named.join(", ")),
+                    };
+                    self.err(
+                        K::InvalidValue,
+                        pos,
+                        format!("scoring.category_caps names `{name}`, a category no rule has"),
+                    )
+                    .help = Some(help);
+                }
+            }
+        }
         let rubric = Rubric {
             name: name?,
             version,
@@ -251,10 +276,23 @@ impl Checker<'_> {
     }
 
     fn scoring(&mut self, node: &Node) -> Option<Scoring> {
-        let entries = self.mapping(node, "scoring", &["base", "pass", "max"], &[], "")?;
+        let entries = self.mapping(
+            node,
+            "scoring",
+            &["base", "pass", "max", "category_caps"],
+            &[],
+            "",
+        )?;
         let mut s = Scoring::default();
         let mut ok = true;
         for (key, _, v) in entries {
+            if key == "category_caps" {
+                match self.category_caps(v) {
+                    Some(caps) => s.category_caps = caps,
+                    None => ok = false,
+                }
+                continue;
+            }
             let x = self.non_negative(v, &format!("scoring.{key}"));
             match (key.as_str(), x) {
                 ("base", Some(x)) => s.base = x,
@@ -264,6 +302,40 @@ impl Checker<'_> {
             }
         }
         ok.then_some(s)
+    }
+
+    /// `scoring.category_caps`: category → cap (≥ 0); the categories' places are kept to check,
+    /// once the rules are read, that some rule names each.
+    fn category_caps(&mut self, node: &Node) -> Option<IndexMap<String, f64>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(
+                node,
+                "scoring.category_caps",
+                "a mapping of category → number",
+            );
+            return None;
+        };
+        let mut caps = IndexMap::new();
+        let mut ok = true;
+        for (name, kpos, v) in entries {
+            if caps.contains_key(name) {
+                self.err(
+                    K::InvalidValue,
+                    *kpos,
+                    format!("`{name}` is given twice in scoring.category_caps"),
+                );
+                ok = false;
+                continue;
+            }
+            match self.non_negative(v, &format!("scoring.category_caps.{name}")) {
+                Some(x) => {
+                    caps.insert(name.clone(), x);
+                    self.cap_places.push((name.clone(), *kpos));
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(caps)
     }
 
     fn lists(&mut self, node: &Node) -> Option<IndexMap<String, List>> {

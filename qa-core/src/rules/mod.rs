@@ -32,7 +32,7 @@ pub use forbid::Forbid;
 pub use overlap::Overlap;
 pub use repeat::{Repeat, REPEAT_LOOKBACK};
 pub use require::Require;
-pub use respond::Respond;
+pub use respond::{AtEnd, Respond};
 pub use response_time::ResponseTime;
 pub use rule::Rule;
 pub use silence::Silence;

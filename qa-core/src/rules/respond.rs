@@ -1,7 +1,8 @@
 //! `respond`: every turn that matches `when` is a trigger; `expect` must match in one of the
 //! next N turns of the `expect` role (`within: {turns: N}`), or in a turn of that role starting
 //! at most S seconds after the trigger ends (`within: {seconds: S}`). A finding at the trigger
-//! turn for each unanswered trigger, also when the conversation ends first.
+//! turn for each unanswered trigger, also when the conversation ends first — unless
+//! `at_end: skip` and no turn of the `expect` role came after the trigger (nobody could answer).
 //!
 //! Pending triggers are kept by turn, deadlines in a heap and `turns` windows as an expiry count,
 //! so each turn costs O(log n) in the triggers it closes, not O(n) in those pending.
@@ -31,6 +32,33 @@ pub struct Respond {
     /// How long a trigger waits for its answer: exactly one of `turns` or `seconds`.
     #[schemars(default = "one_turn")]
     pub(crate) within: Within,
+    /// A trigger still pending when the conversation ends: `judge` (the default) makes it a
+    /// finding; `skip` drops it when no turn of the `expect` role followed it.
+    #[schemars(default)]
+    pub(crate) at_end: AtEnd,
+}
+
+/// What `respond` does with a trigger still pending when the conversation ends.
+#[non_exhaustive]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AtEnd {
+    /// It is a finding, as in v1 (the default).
+    #[default]
+    Judge,
+    /// It is not judged when no turn of the `expect` role followed it; one that was followed
+    /// by such a turn (which did not answer) is still a finding.
+    Skip,
 }
 
 impl Respond {
@@ -47,6 +75,11 @@ impl Respond {
     /// How long a trigger waits (default one turn).
     pub fn within(&self) -> Within {
         self.within
+    }
+
+    /// What a trigger still pending at the end comes to (default `judge`).
+    pub fn at_end(&self) -> AtEnd {
+        self.at_end
     }
 }
 
@@ -68,6 +101,9 @@ struct Trigger {
     finding: Finding,
     /// `within: turns`: the count of unanswered expect-role turns at which it expires.
     expires: usize,
+    /// `State::expect_turns` when it came: a later count means a turn of the `expect` role
+    /// followed it.
+    seen: usize,
 }
 
 /// `within: seconds`: a pending trigger's deadline (the latest start of an answer); the
@@ -103,11 +139,13 @@ pub(crate) struct State {
     deadlines: BinaryHeap<Deadline>,
     /// `within: turns`: expect-role turns so far that answered no trigger.
     unanswered: usize,
+    /// Turns of the `expect` role so far (for `at_end: skip`).
+    expect_turns: usize,
 }
 
 impl Kind for Respond {
     const NAME: &'static str = "respond";
-    const FIELDS: &'static [&'static str] = &["when", "expect", "within"];
+    const FIELDS: &'static [&'static str] = &["when", "expect", "within", "at_end"];
     const TAKES_WINDOW: bool = false;
     const MATCHES_TEXT: bool = true;
     const TIMED: bool = false;
@@ -127,6 +165,14 @@ impl Kind for Respond {
             Some(n) => c.within(n),
             None => Some(one_turn()),
         };
+        let at_end = match rule.get("at_end") {
+            Some(n) => c.choice(
+                n,
+                "at_end",
+                &[("judge", AtEnd::Judge), ("skip", AtEnd::Skip)],
+            ),
+            None => Some(AtEnd::Judge),
+        };
         if !(has_when && has_expect) {
             return None;
         }
@@ -134,13 +180,15 @@ impl Kind for Respond {
             when: when?,
             expect: expect?,
             within: within?,
+            at_end: at_end?,
         })
     }
 
     fn serialize_fields<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
         m.serialize_entry("when", &self.when)?;
         m.serialize_entry("expect", &self.expect)?;
-        m.serialize_entry("within", &self.within)
+        m.serialize_entry("within", &self.within)?;
+        m.serialize_entry("at_end", &self.at_end)
     }
 
     fn exprs(&self) -> Vec<&MatchExpr> {
@@ -171,7 +219,11 @@ impl Kind for Respond {
             }
         }
         // 2. this turn as an answer
-        if !state.pending.is_empty() && spec.expect.role.covers(cx.role) {
+        let expect_role = spec.expect.role.covers(cx.role);
+        if expect_role {
+            state.expect_turns += 1;
+        }
+        if !state.pending.is_empty() && expect_role {
             if cx.eval(rule.exprs.expect, rule.except) {
                 state.pending.clear();
                 state.deadlines.clear();
@@ -207,6 +259,7 @@ impl Kind for Respond {
                     turn: cx.index,
                     finding,
                     expires,
+                    seen: state.expect_turns,
                 },
             );
         }
@@ -217,7 +270,11 @@ impl Kind for Respond {
     }
 
     fn on_end(rule: &Compiled<Self>, state: &mut State, cx: &mut EndCx<'_>) {
+        let skip = rule.spec.at_end == AtEnd::Skip;
         for t in std::mem::take(&mut state.pending).into_values() {
+            if skip && t.seen == state.expect_turns {
+                continue;
+            }
             cx.push(rule, t.finding);
         }
     }
