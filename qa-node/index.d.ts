@@ -80,6 +80,8 @@ export interface Report {
   categories: Record<string, { deducted: number; bonus: number }>
   findings: Finding[]
   skipped: Array<{ rule: string; reason: string }>
+  /** Rules whose `only_if` condition never matched; present only when there are any. */
+  not_applicable?: Array<{ rule: string }>
 }
 
 /** The `kind` of a `RubricError`: the core's `RubricErrorKind::as_str` (see `errorKinds()`). */
