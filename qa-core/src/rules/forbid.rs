@@ -63,10 +63,7 @@ impl Kind for Forbid {
     }
 
     fn on_turn(rule: &Compiled<Self>, state: &mut LastWindow, cx: &mut TurnCx<'_>) {
-        if !rule.common.role.covers(cx.role) {
-            return;
-        }
-        let Some(window) = cx.window_state(&rule.common) else {
+        let Some(window) = cx.scope(&rule.common) else {
             return;
         };
         let mut found = Vec::new();

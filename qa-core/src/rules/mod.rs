@@ -292,6 +292,14 @@ impl<'a> TurnCx<'a> {
         window::state(self, common)
     }
 
+    /// Whether this turn is in the rule's scope: of its role, and in its window (how).
+    pub fn scope(&self, common: &Common) -> Option<InWindow> {
+        if !common.role.covers(self.role) {
+            return None;
+        }
+        self.window_state(common)
+    }
+
     /// The words of the normalized turn (for `repeat`).
     pub fn words(&self) -> std::collections::HashSet<String> {
         crate::segment::words(&self.scratch.norm.text)

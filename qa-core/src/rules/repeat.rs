@@ -92,10 +92,7 @@ impl Kind for Repeat {
     fn compile(&self, _: &Common, _: &mut MatchCompiler<'_>) {}
 
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
-        if !rule.common.role.covers(cx.role) {
-            return;
-        }
-        let Some(window) = cx.window_state(&rule.common) else {
+        let Some(window) = cx.scope(&rule.common) else {
             return;
         };
         let words = cx.words();
