@@ -24,6 +24,23 @@ fn rubric(name: &str) -> String {
         .to_string()
 }
 
+/// The example rubrics, by name (`examples/rubrics/NAME.yaml`), found on disk so a new example
+/// is picked up by every test that iterates over them.
+fn example_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(examples().join("rubrics"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 5 && names.iter().any(|n| n == "social-media"),
+        "{names:?}"
+    );
+    names
+}
+
 fn data(name: &str) -> String {
     examples()
         .join(format!("data/{name}.jsonl"))
@@ -107,8 +124,8 @@ fn check_valid_rubric_prints_counts() {
 
 #[test]
 fn check_every_example_is_valid_and_quiet() {
-    for name in ["ecommerce", "finance", "telecom", "customer-risk"] {
-        let out = run(&["check", &rubric(name)]);
+    for name in example_names() {
+        let out = run(&["check", &rubric(&name)]);
         assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
         assert!(
             !stderr(&out).contains("warning"),
@@ -230,6 +247,68 @@ fn score_a_file_writes_one_report_per_line_in_input_order() {
         .unwrap()
         .iter()
         .any(|f| f["rule"] == "rude"));
+}
+
+#[test]
+fn score_every_example_data_file_without_error() {
+    for name in example_names() {
+        let out = run(&["score", &rubric(&name), &data(&name)]);
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        let lines = std::fs::read_to_string(data(&name))
+            .unwrap()
+            .lines()
+            .count();
+        assert!(lines >= 5, "{name}: {lines} conversations");
+        assert_eq!(json_lines(&out).len(), lines, "{name}");
+    }
+}
+
+#[test]
+fn score_social_media_example_strips_weibo_noise_and_lists_not_applicable_rules() {
+    let out = run(&["score", &rubric("social-media"), &data("social-media")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reports = json_lines(&out);
+    let by_id = |id: &str| reports.iter().find(|r| r["id"] == id).unwrap().clone();
+    let rules = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // @中国消费者投诉网官网 and [发怒] are stripped: no complaint, no anger, rules N/A
+    let handle = by_id("wb-102");
+    assert_eq!(handle["score"], 100.0);
+    assert!(rules(&handle).is_empty(), "{handle}");
+    let na: Vec<&str> = handle["not_applicable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(na, ["escalation-followup", "refund-timeline"]);
+    // 投\u200b诉 is a complaint; the evidence keeps the zero-width space and slices the text
+    let zw = by_id("wb-103");
+    let f = zw["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "complaint-answered")
+        .unwrap();
+    assert_eq!(f["text"], "投\u{200b}诉");
+    assert_eq!(
+        (f["turn"].as_u64(), f["start"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(
+        zw["not_applicable"],
+        serde_json::json!([{"rule": "refund-timeline"}]),
+        "the threat makes escalation-followup apply"
+    );
+    // the final posts (a 12315 threat, an angry [怒]) are not judged: at_end: skip
+    assert!(rules(&by_id("wb-104")).is_empty());
+    assert_eq!(rules(&by_id("wb-116")), ["complaint-answered"]);
 }
 
 #[test]
@@ -625,9 +704,9 @@ fn watch_reports_bad_lines_and_exits_3() {
 
 #[test]
 fn test_passes_on_every_example() {
-    for name in ["ecommerce", "finance", "telecom", "customer-risk"] {
+    for name in example_names() {
         let cases = examples().join(format!("tests/{name}.cases.yaml"));
-        let out = run(&["test", &rubric(name), cases.to_str().unwrap()]);
+        let out = run(&["test", &rubric(&name), cases.to_str().unwrap()]);
         assert_eq!(code(&out), 0, "{name}: {}", stdout(&out));
         assert!(
             stdout(&out).contains(" passed, 0 failed"),
