@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::io::Write;
 
-use qa_core::{Engine, Report};
+use qa_core::{Engine, Report, RuleKind};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -53,8 +53,11 @@ pub struct EvalJson {
 #[derive(Debug, Serialize, PartialEq)]
 struct RuleJson {
     rule: String,
-    support: u64,
-    positives: u64,
+    /// A pure bonus rule: support counts the conversations where it was met.
+    bonus: bool,
+    /// `null` for a bonus rule whose category holds other bonus rules (it cannot be seen).
+    support: Option<u64>,
+    positives: Option<u64>,
     precision: Option<f64>,
     recall: Option<f64>,
     lift: Option<f64>,
@@ -82,16 +85,43 @@ struct Evaluation {
     scored: Vec<Scored>,
     /// Per rule, in rubric order: the labeled conversations it fired on, and how many were
     /// positive.
-    rules: Vec<(String, RuleAgreement)>,
+    rules: Vec<RuleTally>,
+}
+
+/// How a rule shows in a report, and what `qa eval` counted of it.
+#[derive(Debug)]
+struct RuleTally {
+    id: String,
+    /// A pure bonus rule (`require` with `bonus`, no `deduct`) has no finding: it counts
+    /// where it was met, seen as a bonus in its category when it is the category's only
+    /// bonus rule; `None` when that cannot be seen.
+    bonus_category: Option<Option<String>>,
+    agreement: RuleAgreement,
 }
 
 impl Evaluation {
     fn new(engine: &Engine, label: LabelExpr, human: Option<FieldPath>) -> Evaluation {
-        let rules = engine
-            .rubric()
-            .rules()
+        let all = engine.rubric().rules();
+        let pure_bonus = |r: &qa_core::Rule| {
+            r.kind() == RuleKind::Require && r.bonus() > 0.0 && r.deduct() == 0.0
+        };
+        let rules = all
             .iter()
-            .map(|r| (r.id().to_string(), RuleAgreement::default()))
+            .map(|r| {
+                let bonus_category = pure_bonus(r).then(|| {
+                    let category = r.category()?;
+                    let shared = all
+                        .iter()
+                        .filter(|o| o.bonus() > 0.0 && o.category() == Some(category))
+                        .count();
+                    (shared == 1).then(|| category.to_string())
+                });
+                RuleTally {
+                    id: r.id().to_string(),
+                    bonus_category,
+                    agreement: RuleAgreement::default(),
+                }
+            })
             .collect();
         Evaluation {
             label,
@@ -105,10 +135,17 @@ impl Evaluation {
         let label = self.label.eval(r);
         let human = self.human.as_ref().and_then(|p| number(p.lookup(r)?));
         if let Some(label) = label {
-            for (id, agreement) in &mut self.rules {
-                if r.findings.iter().any(|f| &f.rule == id) {
-                    agreement.support += 1;
-                    agreement.hits += u64::from(label);
+            for rule in &mut self.rules {
+                let fired = match &rule.bonus_category {
+                    None => r.findings.iter().any(|f| f.rule == rule.id),
+                    Some(Some(category)) => {
+                        r.categories.get(category).is_some_and(|c| c.bonus > 0.0)
+                    }
+                    Some(None) => false,
+                };
+                if fired {
+                    rule.agreement.support += 1;
+                    rule.agreement.hits += u64::from(label);
                 }
             }
         }
@@ -141,13 +178,18 @@ impl Evaluation {
         let rules = self
             .rules
             .iter()
-            .map(|(id, a)| RuleJson {
-                rule: id.clone(),
-                support: a.support,
-                positives: a.hits,
-                precision: a.precision().map(round),
-                recall: a.recall(positives).map(round),
-                lift: a.lift(positives, count).map(round),
+            .map(|rule| {
+                let a = &rule.agreement;
+                let seen = !matches!(rule.bonus_category, Some(None));
+                RuleJson {
+                    rule: rule.id.clone(),
+                    bonus: rule.bonus_category.is_some(),
+                    support: seen.then_some(a.support),
+                    positives: seen.then_some(a.hits),
+                    precision: a.precision().filter(|_| seen).map(round),
+                    recall: a.recall(positives).filter(|_| seen).map(round),
+                    lift: a.lift(positives, count).filter(|_| seen).map(round),
+                }
             })
             .collect();
         let human = self.human.as_ref().map(|path| {
@@ -240,7 +282,9 @@ fn to_table(e: &EvalJson) -> String {
             num(h.pass)
         ));
     }
-    out.push_str("\nrules (support: labeled conversations with a finding)\n");
+    out.push_str(
+        "\nrules (support: labeled conversations with a finding, or where a bonus was met)\n",
+    );
     let mut t = Table::new(&[
         ("rule", Align::Left),
         ("support", Align::Right),
@@ -250,10 +294,12 @@ fn to_table(e: &EvalJson) -> String {
         ("lift", Align::Right),
     ]);
     for r in &e.rules {
+        let count = |n: Option<u64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
+        let bonus = if r.bonus { " (bonus)" } else { "" };
         t.row(vec![
-            r.rule.clone(),
-            r.support.to_string(),
-            r.positives.to_string(),
+            format!("{}{bonus}", r.rule),
+            count(r.support),
+            count(r.positives),
             fixed(r.precision, 3),
             fixed(r.recall, 3),
             fixed(r.lift, 2),
