@@ -7,14 +7,17 @@
 
 mod aggregate;
 mod check;
+mod eval;
 mod input;
 mod lint;
+mod mine;
 mod output;
-#[allow(dead_code)] // until `qa report --by meta.PATH`, `qa eval` and `qa mine` use all of it
+#[allow(dead_code)] // `FieldPath::key` and `as_str` wait for `qa report --by meta.PATH`
 mod path;
 mod pipeline;
 mod schema;
 mod sink;
+mod stats;
 mod table;
 mod test_cases;
 mod watch;
@@ -132,6 +135,56 @@ enum Command {
     },
     /// Print the JSON Schema (draft-07) of a rubric file, for editors: `qa schema > rubric.schema.json`.
     Schema,
+    /// Measure a rubric against human labels: AUC of its risk order, per-rule precision,
+    /// recall and lift, and agreement with a human score.
+    Eval {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// Transcript files, or - for stdin (the default).
+        inputs: Vec<String>,
+        /// The label: `PATH OP NUMBER` (e.g. `meta.quality.S<0`) or a bare `PATH`; true marks
+        /// the conversations the rubric should find (positives). Without the path: unlabeled.
+        #[arg(long, value_name = "EXPR")]
+        label: String,
+        /// A human score at this path (e.g. `meta.review.score`): MAE and Pearson r against the
+        /// score, and Cohen's κ of passed against the human score at the rubric's pass mark.
+        #[arg(long, value_name = "PATH")]
+        human_score: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Worker threads (default: all cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Longest input line read, in bytes; a longer line is reported as bad and skipped.
+        #[arg(long, default_value_t = input::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// Never show a progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Write a draft rubric of the words and phrases that best separate labeled conversations
+    /// (log-odds ratio with an informative Dirichlet prior).
+    Mine {
+        /// Transcript files, or - for stdin (the default).
+        inputs: Vec<String>,
+        /// The label: `PATH OP NUMBER` or a bare `PATH`; phrases of the true side deduct, of
+        /// the false side add a bonus.
+        #[arg(long, value_name = "EXPR")]
+        label: String,
+        /// Whose turns to read.
+        #[arg(long, value_enum, default_value_t = mine::MineRole::Customer)]
+        role: mine::MineRole,
+        /// Phrases kept on each side.
+        #[arg(long, value_name = "N", default_value_t = 40)]
+        top: usize,
+        /// Fewest conversations a phrase must appear in.
+        #[arg(long, value_name = "K", default_value_t = 5)]
+        min_support: usize,
+        /// Longest input line read, in bytes; a longer line is reported as bad and skipped.
+        #[arg(long, default_value_t = input::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+    },
 }
 
 /// Options shared by `score` and `report`.
@@ -268,5 +321,44 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             test_cases::run(&engine, &cases, quiet)
         }
         Command::Schema => schema::run(),
+        Command::Eval {
+            rubric,
+            inputs,
+            label,
+            human_score,
+            format,
+            jobs,
+            max_line_bytes,
+            no_progress,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            let run = RunArgs {
+                jobs,
+                fail_on_failed: false,
+                max_line_bytes,
+                no_progress,
+            };
+            let options = pipeline::Options::new(inputs, &run)?;
+            eval::run(&engine, &options, &label, human_score.as_deref(), format)
+        }
+        Command::Mine {
+            inputs,
+            label,
+            role,
+            top,
+            min_support,
+            max_line_bytes,
+        } => mine::run(
+            inputs,
+            &mine::MineArgs {
+                label,
+                role,
+                top,
+                min_support,
+                max_line_bytes,
+            },
+        ),
     }
 }

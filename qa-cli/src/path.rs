@@ -8,8 +8,51 @@
 
 use std::fmt;
 
-use qa_core::Report;
-use serde_json::Value;
+use qa_core::{Report, Transcript};
+use serde_json::{Map, Value};
+
+/// What a path reads: the echoed fields of a report, or the same fields of a transcript
+/// (`qa mine` labels transcripts without scoring them).
+pub trait Fields {
+    /// The conversation's `id`.
+    fn id(&self) -> Option<&str>;
+    /// The conversation's `agent`.
+    fn agent(&self) -> Option<&str>;
+    /// The conversation's `channel`.
+    fn channel(&self) -> Option<&str>;
+    /// The conversation's `meta` object.
+    fn meta(&self) -> Option<&Map<String, Value>>;
+}
+
+impl Fields for Report {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+    fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+    fn meta(&self) -> Option<&Map<String, Value>> {
+        self.meta.as_ref()
+    }
+}
+
+impl Fields for Transcript {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+    fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+    fn meta(&self) -> Option<&Map<String, Value>> {
+        self.meta.as_ref()
+    }
+}
 
 /// A dotted path into a conversation's echoed fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,14 +97,14 @@ impl FieldPath {
 
     /// The value at this path in `report`'s echoed transcript fields; `None` when absent
     /// (a JSON `null` is returned as `Some(Value::Null)`).
-    pub fn lookup(&self, report: &Report) -> Option<Value> {
-        let text = |v: &Option<String>| v.as_ref().map(|s| Value::String(s.clone()));
+    pub fn lookup<F: Fields + ?Sized>(&self, report: &F) -> Option<Value> {
+        let text = |v: Option<&str>| v.map(|s| Value::String(s.to_owned()));
         match self.segments[0].as_str() {
-            "id" => text(&report.id),
-            "agent" => text(&report.agent),
-            "channel" => text(&report.channel),
+            "id" => text(report.id()),
+            "agent" => text(report.agent()),
+            "channel" => text(report.channel()),
             _ => {
-                let meta = report.meta.as_ref()?;
+                let meta = report.meta()?;
                 let Some(first) = self.segments.get(1) else {
                     return Some(Value::Object(meta.clone()));
                 };
@@ -80,7 +123,7 @@ impl FieldPath {
 
     /// The group key of `report`: the value as text (a string as itself, anything else as
     /// JSON); `None` when the path is absent or null.
-    pub fn key(&self, report: &Report) -> Option<String> {
+    pub fn key<F: Fields + ?Sized>(&self, report: &F) -> Option<String> {
         match self.lookup(report)? {
             Value::Null => None,
             Value::String(s) => Some(s),
@@ -172,7 +215,7 @@ impl LabelExpr {
 
     /// The label of `report`: `None` when the path is absent or null, or when a comparison
     /// meets a value that is not a number (unlabeled, never guessed).
-    pub fn eval(&self, report: &Report) -> Option<bool> {
+    pub fn eval<F: Fields + ?Sized>(&self, report: &F) -> Option<bool> {
         let value = self.path.lookup(report)?;
         let number = match &value {
             Value::Number(n) => n.as_f64(),
