@@ -211,9 +211,16 @@ fn watch_open_close(n: usize) -> Duration {
 
 #[test]
 fn watch_closes_many_open_conversations_quickly() {
-    // 20,000 closes each shifting every later conversation took seconds
-    let elapsed = watch_open_close(20_000);
-    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    // Closing used to shift every later conversation: 4 x the conversations took 16 x the
+    // time (10k 1.3 s, 40k 33.5 s). A ratio, not a wall-clock bound, so a loaded machine or a
+    // debug build does not fail it; the best of two runs each damps the noise.
+    let best = |n| (0..2).map(|_| watch_open_close(n)).min().unwrap();
+    let small = best(5_000).as_secs_f64().max(0.05);
+    let large = best(20_000).as_secs_f64();
+    assert!(
+        large / small < 9.0,
+        "5,000 in {small:.2} s, 20,000 in {large:.2} s: not linear"
+    );
 }
 
 #[test]
@@ -538,16 +545,25 @@ fn sigint_run(lines: usize) -> (usize, Vec<String>) {
             }
         }
     });
-    // let the output pipe fill (nobody reads yet), then interrupt
-    std::thread::sleep(Duration::from_millis(700));
+    // wait for the first whole line (a loaded machine may take seconds to start), then let
+    // the output pipe fill (nobody reads), then interrupt
+    let mut stdout = child.stdout.take().unwrap();
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.last() != Some(&b'\n') {
+        if stdout.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        out.push(byte[0]);
+    }
+    std::thread::sleep(Duration::from_millis(500));
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args(["-INT", &pid])
         .status()
         .unwrap()
         .success());
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    stdout.read_to_end(&mut out).unwrap();
     let _status = child.wait().unwrap();
     feeder.join().unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();

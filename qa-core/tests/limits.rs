@@ -796,12 +796,13 @@ fn json_text_is_checked_while_it_is_read() {
     let turn = r#"{"speaker": "agent", "text": "您好"}"#;
     let many = format!(
         r#"{{"id": "c1", "turns": [{}]}}"#,
-        vec![turn; 500_000].join(",")
+        vec![turn; 2_000_000].join(",")
     );
+    // reading all 2,000,000 turns takes seconds even in release; stopping at the limit, ms
     let t = Instant::now();
     let err = engine.score_json(&many).unwrap_err();
     assert_eq!(err.kind(), TranscriptErrorKind::TooManyTurns);
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     // at the limit it scores; errors are those of the plain reader otherwise
     let ok = format!(r#"{{"turns": [{}]}}"#, vec![turn; 1_000].join(","));
     assert!(engine.score_json(&ok).is_ok());
