@@ -790,7 +790,10 @@ fn near_searches_have_a_step_budget() {
 #[test]
 fn json_text_is_checked_while_it_is_read() {
     let engine = Engine::builder()
-        .limits(small(|l| l.max_turns = 1_000))
+        .limits(small(|l| {
+            l.max_turns = 1_000;
+            l.max_transcript_bytes = 1 << 30;
+        }))
         .build(Rubric::from_yaml("rubric: r\nrules: []\n").unwrap())
         .unwrap();
     let turn = r#"{"speaker": "agent", "text": "您好"}"#;
