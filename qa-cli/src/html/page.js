@@ -175,4 +175,8 @@
     refilter();
   }
   reveal();
+  // parse the conversations once the page is idle, so the first filter does not wait for it
+  window.addEventListener("load", function () {
+    (window.requestIdleCallback || setTimeout)(function () { conversations(); });
+  });
 })();
