@@ -236,8 +236,16 @@ impl Writer {
         let result = self.assemble(engine, overall, thresholds, &page_path);
         let _ = std::fs::remove_file(&self.data_path);
         match result {
-            Ok(()) => std::fs::rename(&page_path, &self.path)
-                .with_context(|| format!("--html {}: cannot write it", self.path.display())),
+            Ok(()) => {
+                std::fs::rename(&page_path, &self.path)
+                    .with_context(|| format!("--html {}: cannot write it", self.path.display()))?;
+                eprintln!(
+                    "qa: wrote {} ({} conversations)",
+                    self.path.display(),
+                    self.count
+                );
+                Ok(())
+            }
             Err(e) => {
                 let _ = std::fs::remove_file(&page_path);
                 Err(e).with_context(|| format!("--html {}: cannot write it", self.path.display()))
