@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: Rust (fmt, clippy, unit, golden, property, doc), Python, Node.
+# Runs every test: Rust (fmt, clippy, unit, golden, property, doc), the HTML report in headless
+# Chromium (scripts/browser-test.sh, installs Debian's chromium when missing), Python, Node.
 # This is the README's test command; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ echo "== rust: fmt, clippy, tests"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+echo "== browser: the HTML report in headless Chromium"
+scripts/browser-test.sh
 
 for part in qa-py qa-node; do
   if [ -x "$part/test.sh" ]; then

@@ -3,11 +3,13 @@
 //! all deductions, sorted so that the few rules that cause most of them come first (Pareto).
 
 use std::io::Write;
+use std::path::Path;
 
 use indexmap::IndexMap;
 use qa_core::{Engine, Report};
 use serde::Serialize;
 
+use crate::html;
 use crate::pipeline::{self, Options};
 use crate::table::{num, percent, Align, Table};
 use crate::{GroupBy, ReportFormat, Status};
@@ -165,8 +167,10 @@ impl RulePoints {
     }
 }
 
+/// The aggregate of a run, built report by report; `qa report --html` keeps two more (by
+/// agent, by channel) for its tables.
 #[derive(Debug)]
-struct Aggregate {
+pub struct Aggregate {
     overall: Scores,
     /// Upper end of the score scale (`scoring.max`, or `base`).
     top: f64,
@@ -182,7 +186,8 @@ struct Aggregate {
 }
 
 impl Aggregate {
-    fn new(engine: &Engine, by: Option<GroupBy>, max_groups: usize) -> Aggregate {
+    /// An empty aggregate over the rubric's rules, grouped `by` (at most `max_groups` groups).
+    pub fn new(engine: &Engine, by: Option<GroupBy>, max_groups: usize) -> Aggregate {
         let rubric = engine.rubric();
         let rules = rubric
             .rules()
@@ -207,7 +212,8 @@ impl Aggregate {
         }
     }
 
-    fn add(&mut self, r: &Report) {
+    /// Counts one report.
+    pub fn add(&mut self, r: &Report) {
         let deducted: f64 = r.findings.iter().map(|f| f.deduct).sum();
         self.overall.add(r, deducted);
         let bin = if self.top > 0.0 {
@@ -297,6 +303,17 @@ impl Aggregate {
     }
 
     fn to_json(&self, engine: &Engine) -> anyhow::Result<String> {
+        let mut text = serde_json::to_string_pretty(&self.json(engine))?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// The aggregate as the JSON value `qa report --format json` prints (for `--html`).
+    pub fn to_value(&self, engine: &Engine) -> serde_json::Value {
+        serde_json::to_value(self.json(engine)).expect("an aggregate always serializes")
+    }
+
+    fn json<'a>(&'a self, engine: &'a Engine) -> ReportJson<'a> {
         let rubric = engine.rubric();
         let count = self.overall.count.max(1) as f64;
         let rules = self
@@ -347,7 +364,7 @@ impl Aggregate {
             scores: scores.to_json(),
             top_rule: points.top().map(|i| self.rule_id(i)),
         });
-        let out = ReportJson {
+        ReportJson {
             rubric: rubric.name(),
             version: rubric.version(),
             overall: self.overall.to_json(),
@@ -356,10 +373,7 @@ impl Aggregate {
             by,
             groups,
             other_groups,
-        };
-        let mut text = serde_json::to_string_pretty(&out)?;
-        text.push('\n');
-        Ok(text)
+        }
     }
 
     /// Groups by name (conversations without one last), each with the rule that took the most.
@@ -524,7 +538,7 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Runs `qa report`.
+/// Runs `qa report`; with `html`, also writes the page there.
 pub fn run(
     engine: &Engine,
     options: &Options,
@@ -532,15 +546,27 @@ pub fn run(
     format: ReportFormat,
     top: usize,
     max_groups: usize,
+    html: Option<&Path>,
 ) -> anyhow::Result<Status> {
     if max_groups == 0 {
         anyhow::bail!("--max-groups must be at least 1");
     }
     let mut agg = Aggregate::new(engine, by, max_groups);
-    let totals = pipeline::run(engine, options, &mut |report| {
+    let mut page = match html {
+        Some(path) => Some(html::Writer::create(path, engine, max_groups)?),
+        None => None,
+    };
+    let totals = pipeline::run_keeping(engine, options, page.is_some(), &mut |report, t| {
         agg.add(&report);
-        Ok(())
+        match (&mut page, t) {
+            (Some(page), Some(transcript)) => page.add(&report, &transcript),
+            _ => Ok(()),
+        }
     })?;
+    if let Some(page) = page {
+        // the rubric's threshold breaches go here once it has them: Some(&breaches)
+        page.finish(engine, &agg.to_value(engine), None)?;
+    }
     let text = match format {
         ReportFormat::Json => agg.to_json(engine)?,
         ReportFormat::Table => agg.to_table(engine, top),

@@ -8,6 +8,7 @@
 mod aggregate;
 mod check;
 mod eval;
+mod html;
 mod input;
 mod lint;
 mod mine;
@@ -101,6 +102,10 @@ enum Command {
         /// (channels) seen after that many are counted together, as "other".
         #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
         max_groups: usize,
+        /// Also write one self-contained HTML page to FILE: summary, charts, tables, and every
+        /// conversation with its evidence marked, filterable (opens from disk, no network).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
     /// finding at once and each conversation's report when it closes.
@@ -286,12 +291,14 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             format,
             top,
             max_groups,
+            html,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
             let options = pipeline::Options::new(inputs, &run)?;
-            aggregate::run(&engine, &options, by, format, top, max_groups)
+            let html = html.as_deref();
+            aggregate::run(&engine, &options, by, format, top, max_groups, html)
         }
         Command::Watch {
             rubric,

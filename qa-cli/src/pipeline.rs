@@ -109,6 +109,17 @@ pub fn run(
     options: &Options,
     on_report: &mut dyn FnMut(Report) -> std::io::Result<()>,
 ) -> anyhow::Result<Totals> {
+    run_keeping(engine, options, false, &mut |report, _| on_report(report))
+}
+
+/// As [`run`]; with `keep`, `on_scored` also receives each transcript scored (for views that
+/// show the turns, such as `qa report --html`), else `None`.
+pub fn run_keeping(
+    engine: &Engine,
+    options: &Options,
+    keep: bool,
+    on_scored: &mut dyn FnMut(Report, Option<Transcript>) -> std::io::Result<()>,
+) -> anyhow::Result<Totals> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -153,16 +164,20 @@ pub fn run(
             }
         });
         for batch in rx {
-            let results: Vec<Result<Report, (Location, String)>> =
-                pool.install(|| batch.into_par_iter().map(|r| score(engine, r)).collect());
+            let results: Vec<Result<Scored, (Location, String)>> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|r| score(engine, r, keep))
+                    .collect()
+            });
             for result in results {
                 match result {
-                    Ok(report) => {
+                    Ok((report, transcript)) => {
                         totals.scored += 1;
                         if !report.passed {
                             totals.failed += 1;
                         }
-                        if let Err(e) = on_report(report) {
+                        if let Err(e) = on_scored(report, transcript) {
                             if e.kind() == std::io::ErrorKind::BrokenPipe {
                                 // the reader of our output is gone (`qa score | head`)
                                 std::process::exit(0);
@@ -195,16 +210,20 @@ struct Batch {
     bytes: usize,
 }
 
-/// Parses and scores one record; a JSON line is checked against the limits while it is read.
-fn score(engine: &Engine, record: Record) -> Result<Report, (Location, String)> {
-    let report = match record.item {
-        Item::Line(text) => {
-            Transcript::from_json_with_limits(&text, engine.limits()).map(|t| engine.score(&t))
-        }
-        Item::Value(value, _) => Transcript::from_value(value).and_then(|t| engine.try_score(&t)),
+/// A report and, when asked for, the transcript it scored.
+type Scored = (Report, Option<Transcript>);
+
+/// Parses and scores one record, keeping the transcript with `keep`; a JSON line is checked
+/// against the limits while it is read.
+fn score(engine: &Engine, record: Record, keep: bool) -> Result<Scored, (Location, String)> {
+    let scored = match record.item {
+        Item::Line(text) => Transcript::from_json_with_limits(&text, engine.limits())
+            .map(|t| (engine.score(&t), keep.then_some(t))),
+        Item::Value(value, _) => Transcript::from_value(value)
+            .and_then(|t| Ok((engine.try_score(&t)?, keep.then_some(t)))),
         Item::Bad(message) => return Err((record.location, message)),
     };
-    report.map_err(|e| (record.location, e.to_string()))
+    scored.map_err(|e| (record.location, e.to_string()))
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {
