@@ -27,7 +27,7 @@ fi
 export CHROMIUM="$chromium"
 
 if [ ! -d scripts/browser/node_modules/playwright-core ]; then
-  (cd scripts/browser && npm ci --no-audit --no-fund --loglevel=error)
+  (cd scripts/browser && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 cargo build --locked -q -p qa-cli
