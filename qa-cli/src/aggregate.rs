@@ -10,13 +10,15 @@ use qa_core::{Engine, Report};
 use serde::Serialize;
 
 use crate::html;
+use crate::path::FieldPath;
 use crate::pipeline::{self, Options};
 use crate::table::{num, percent, Align, Table};
 use crate::{GroupBy, ReportFormat, Status};
 
 /// Score distribution bins.
 const BINS: usize = 10;
-/// Default `--max-groups`: distinct agents (channels) with a group of their own.
+/// Default `--max-groups`: distinct agents (channels, values of a path) with a group of their
+/// own.
 pub const DEFAULT_MAX_GROUPS: usize = 100_000;
 
 /// Scores of a set of conversations.
@@ -76,7 +78,7 @@ struct ReportJson<'a> {
     distribution: Vec<BinJson>,
     rules: Vec<RuleJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    by: Option<&'static str>,
+    by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<Vec<GroupJson<'a>>>,
     /// The conversations of every agent (channel) past `--max-groups`, together.
@@ -126,7 +128,7 @@ struct RuleJson<'a> {
 #[derive(Debug, Serialize)]
 struct GroupJson<'a> {
     #[serde(flatten)]
-    key: IndexMap<&'static str, Option<&'a str>>,
+    key: IndexMap<&'a str, Option<&'a str>>,
     #[serde(flatten)]
     scores: ScoresJson,
     top_rule: Option<&'a str>,
@@ -232,26 +234,21 @@ impl Aggregate {
                 tally.conversations += 1;
             }
         }
-        let key = match self.by {
-            Some(GroupBy::Agent) => r.agent.clone(),
-            Some(GroupBy::Channel) => r.channel.clone(),
-            _ => return,
+        let Some(path) = self.group_path() else {
+            return;
         };
+        let key = path.key(r);
         let (scores, rule_points) =
             if self.groups.contains_key(&key) || self.groups.len() < self.max_groups {
                 self.groups.entry(key).or_default()
             } else {
                 if self.others.is_none() {
-                    let what = if self.by == Some(GroupBy::Agent) {
-                        "agents"
-                    } else {
-                        "channels"
-                    };
                     eprintln!(
-                    "qa: warning: over {} distinct {what}; the conversations of the others are \
-                     counted together (--max-groups)",
-                    self.max_groups
-                );
+                        "qa: warning: over {} distinct {}; the conversations of the others are \
+                         counted together (--max-groups)",
+                        self.max_groups,
+                        plural(path)
+                    );
                 }
                 self.others.get_or_insert_with(Default::default)
             };
@@ -260,6 +257,14 @@ impl Aggregate {
             if let Some(rule) = self.rules.get_index_of(&f.rule) {
                 rule_points.add(rule, f.deduct);
             }
+        }
+    }
+
+    /// The path conversations are grouped by, if they are.
+    fn group_path(&self) -> Option<&FieldPath> {
+        match &self.by {
+            Some(GroupBy::Field(path)) => Some(path),
+            _ => None,
         }
     }
 
@@ -340,13 +345,9 @@ impl Aggregate {
                 }
             })
             .collect();
-        let (by, groups) = match self.by {
-            Some(by @ (GroupBy::Agent | GroupBy::Channel)) => {
-                let field = if by == GroupBy::Agent {
-                    "agent"
-                } else {
-                    "channel"
-                };
+        let (by, groups) = match self.group_path() {
+            Some(path) => {
+                let field = path.as_str();
                 let groups = self
                     .groups_sorted()
                     .into_iter()
@@ -376,7 +377,8 @@ impl Aggregate {
         }
     }
 
-    /// Groups by name (conversations without one last), each with the rule that took the most.
+    /// Groups by key (numbers by value before text, conversations without a key last), each with
+    /// the rule that took the most.
     fn groups_sorted(&self) -> Vec<(Option<&str>, &Scores, Option<&str>)> {
         let mut groups: Vec<_> = self
             .groups
@@ -386,7 +388,7 @@ impl Aggregate {
                 (key.as_deref(), scores, top)
             })
             .collect();
-        groups.sort_by(|a, b| (a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0)));
+        groups.sort_by(|a, b| compare_keys(a.0, b.0));
         groups
     }
 
@@ -437,12 +439,8 @@ impl Aggregate {
             }
             out.push_str(&indent(&dist.render()));
         }
-        if matches!(self.by, Some(GroupBy::Agent | GroupBy::Channel)) {
-            let label = if self.by == Some(GroupBy::Agent) {
-                "agent"
-            } else {
-                "channel"
-            };
+        if let Some(path) = self.group_path() {
+            let label = path.as_str();
             out.push_str(&format!("\nby {label}\n"));
             let mut t = Table::new(&[
                 (label, Align::Left),
@@ -456,12 +454,12 @@ impl Aggregate {
             ]);
             let others = self.others.as_ref().map(|(s, points)| {
                 let top = points.top().map(|i| self.rule_id(i));
-                (format!("(other {label}s)"), s, top)
+                (format!("(other {})", plural(path)), s, top)
             });
             let rows = self
                 .groups_sorted()
                 .into_iter()
-                .map(|(key, s, top)| (key.unwrap_or("-").to_string(), s, top))
+                .map(|(key, s, top)| (key.unwrap_or(NULL_GROUP).to_string(), s, top))
                 .chain(others);
             for (key, s, top_rule) in rows {
                 t.row(vec![
@@ -526,6 +524,35 @@ impl Aggregate {
             ));
         }
         out
+    }
+}
+
+/// How the table shows the group of conversations without a key (JSON: `null`).
+const NULL_GROUP: &str = "null";
+
+/// What the groups of `path` are, in the plural: `agents`, `channels`, `values of meta.x`.
+fn plural(path: &FieldPath) -> String {
+    match path.as_str() {
+        "agent" => "agents".to_string(),
+        "channel" => "channels".to_string(),
+        "id" => "ids".to_string(),
+        other => format!("values of {other}"),
+    }
+}
+
+/// The order of group keys: numbers by value, then text, then no key (`null`).
+fn compare_keys(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    let number = |k: &str| k.parse::<f64>().ok().filter(|n| n.is_finite());
+    match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(a), Some(b)) => match (number(a), number(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then(a.cmp(b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.cmp(b),
+        },
     }
 }
 

@@ -1,19 +1,20 @@
 //! `qa`: the command line of qa-engine (spec §5).
 //!
 //! `check` validates a rubric and warns about rules likely to raise false alarms, `score` scores
-//! conversations, `report` aggregates scores, `watch` scores live conversations turn by turn, and
-//! `test` runs a rubric's own regression cases. Every rule decision is made by `qa-core`; this
+//! conversations, `report` aggregates scores, `diff` compares two rubrics on the same
+//! conversations, `watch` scores live conversations turn by turn, and `test` runs a rubric's own
+//! regression cases. Every rule decision is made by `qa-core`; this
 //! crate only reads input, runs the engine and formats what it returns.
 
 mod aggregate;
 mod check;
+mod diff;
 mod eval;
 mod html;
 mod input;
 mod lint;
 mod mine;
 mod output;
-#[allow(dead_code)] // `FieldPath::key` and `as_str` wait for `qa report --by meta.PATH`
 mod path;
 mod pipeline;
 mod schema;
@@ -89,8 +90,9 @@ enum Command {
         inputs: Vec<String>,
         #[command(flatten)]
         run: RunArgs,
-        /// Group by agent or channel, or list every rule.
-        #[arg(long, value_enum)]
+        /// Group by agent, channel, id or any metadata path (meta.quality.S, meta.tags.0), or
+        /// list every rule.
+        #[arg(long, value_name = "agent|channel|rule|meta.PATH", value_parser = GroupBy::parse)]
         by: Option<GroupBy>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -98,14 +100,29 @@ enum Command {
         /// Rules to list in the table's Pareto (all of them in JSON and with --by rule).
         #[arg(long, default_value_t = 10)]
         top: usize,
-        /// With --by agent|channel: most groups kept apart; the conversations of agents
-        /// (channels) seen after that many are counted together, as "other".
+        /// With --by agent|channel|meta.PATH: most groups kept apart; the conversations of
+        /// values seen after that many are counted together, as "other".
         #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
         max_groups: usize,
         /// Also write one self-contained HTML page to FILE: summary, charts, tables, and every
         /// conversation with its evidence marked, filterable (opens from disk, no network).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+    },
+    /// Score conversations with an old and a new rubric and show what changed: findings added
+    /// and removed, scores, pass/fail flips.
+    Diff {
+        /// The old rubric file.
+        old: PathBuf,
+        /// The new rubric file.
+        new: PathBuf,
+        /// Transcript files, or - for stdin (the default).
+        inputs: Vec<String>,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
     },
     /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
     /// finding at once and each conversation's report when it closes.
@@ -158,15 +175,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
-        /// Worker threads (default: all cores).
-        #[arg(long, short)]
-        jobs: Option<usize>,
-        /// Longest input line read, in bytes; a longer line is reported as bad and skipped.
-        #[arg(long, default_value_t = input::DEFAULT_MAX_LINE_BYTES)]
-        max_line_bytes: usize,
-        /// Never show a progress bar.
-        #[arg(long)]
-        no_progress: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Write a draft rubric of the words and phrases that best separate labeled conversations
     /// (log-odds ratio with an informative Dirichlet prior).
@@ -195,12 +205,19 @@ enum Command {
 /// Options shared by `score` and `report`.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Worker threads (default: all cores; at most 4 per core, a larger N is lowered to that).
-    #[arg(long, short)]
-    jobs: Option<usize>,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Exit 1 when any conversation failed.
     #[arg(long)]
     fail_on_failed: bool,
+}
+
+/// How `score`, `report` and `diff` read and score their input.
+#[derive(Debug, clap::Args)]
+struct ReadArgs {
+    /// Worker threads (default: all cores; at most 4 per core, a larger N is lowered to that).
+    #[arg(long, short)]
+    jobs: Option<usize>,
     /// Longest input line read, in bytes; a longer line is reported as bad and skipped.
     #[arg(long, default_value_t = input::DEFAULT_MAX_LINE_BYTES)]
     max_line_bytes: usize,
@@ -235,15 +252,39 @@ pub enum ReportFormat {
     Table,
 }
 
-/// What `qa report --by` groups by.
+/// How `qa diff` writes the changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Changed conversations and their findings for people, then a summary.
+    Text,
+    /// One JSON object: `changed`, then the counts.
+    Json,
+}
+
+/// What `qa report --by` groups by.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
-    /// The transcript's `agent`.
-    Agent,
-    /// The transcript's `channel`.
-    Channel,
     /// Every rule of the rubric, with or without findings.
     Rule,
+    /// The conversations by the value at a path: `agent`, `channel`, `id` or `meta.PATH`.
+    Field(path::FieldPath),
+}
+
+impl GroupBy {
+    /// Groups by a path known to be valid (`agent`, `channel`).
+    pub fn field(path: &str) -> GroupBy {
+        GroupBy::Field(path::FieldPath::parse(path).expect("a valid built-in path"))
+    }
+
+    /// Parses `--by`: `rule`, or a path.
+    fn parse(text: &str) -> Result<GroupBy, String> {
+        if text.trim() == "rule" {
+            return Ok(GroupBy::Rule);
+        }
+        path::FieldPath::parse(text)
+            .map(GroupBy::Field)
+            .map_err(|e| format!("{e} (--by takes agent, channel, rule, id or meta.PATH)"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -300,6 +341,20 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let html = html.as_deref();
             aggregate::run(&engine, &options, by, format, top, max_groups, html)
         }
+        Command::Diff {
+            old,
+            new,
+            inputs,
+            read,
+            format,
+        } => {
+            // both rubrics' errors are shown before giving up
+            let (old, new) = (check::load(&old)?, check::load(&new)?);
+            let (Some(old), Some(new)) = (old, new) else {
+                return Ok(Status::Invalid);
+            };
+            diff::run(&old, &new, &pipeline::Options::read(inputs, &read)?, format)
+        }
         Command::Watch {
             rubric,
             alerts_only,
@@ -334,20 +389,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             label,
             human_score,
             format,
-            jobs,
-            max_line_bytes,
-            no_progress,
+            read,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
-            let run = RunArgs {
-                jobs,
-                fail_on_failed: false,
-                max_line_bytes,
-                no_progress,
-            };
-            let options = pipeline::Options::new(inputs, &run)?;
+            let options = pipeline::Options::read(inputs, &read)?;
             eval::run(&engine, &options, &label, human_score.as_deref(), format)
         }
         Command::Mine {

@@ -140,6 +140,7 @@ impl fmt::Display for FieldPath {
 
 /// A comparison operator of a label expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // until `qa eval` and `qa mine` use label expressions
 pub enum Op {
     Lt,
     Le,
@@ -149,6 +150,7 @@ pub enum Op {
     Ne,
 }
 
+#[allow(dead_code)] // until `qa eval` and `qa mine` use label expressions
 impl Op {
     fn apply(self, a: f64, b: f64) -> bool {
         match self {
@@ -164,12 +166,14 @@ impl Op {
 
 /// `PATH OP NUMBER` or a bare `PATH` (true when the value is true or a non-zero number).
 #[derive(Debug, Clone, PartialEq)]
+#[allow(dead_code)] // until `qa eval` and `qa mine` use label expressions
 pub struct LabelExpr {
     text: String,
     path: FieldPath,
     test: Option<(Op, f64)>,
 }
 
+#[allow(dead_code)] // until `qa eval` and `qa mine` use label expressions
 impl LabelExpr {
     /// Parses a label expression; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<LabelExpr, String> {

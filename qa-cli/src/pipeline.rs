@@ -15,7 +15,7 @@ use qa_core::{Engine, Report, Transcript};
 use rayon::prelude::*;
 
 use crate::input::{self, Item, Location, Record, Source};
-use crate::{RunArgs, Status};
+use crate::{ReadArgs, RunArgs, Status};
 
 /// Records scored together; small enough to keep memory bounded, large enough to keep every
 /// worker busy.
@@ -49,6 +49,13 @@ pub struct Options {
 impl Options {
     /// Checks the inputs (each file must open) and the options.
     pub fn new(inputs: Vec<String>, run: &RunArgs) -> anyhow::Result<Options> {
+        let mut options = Options::read(inputs, &run.read)?;
+        options.fail_on_failed = run.fail_on_failed;
+        Ok(options)
+    }
+
+    /// [`Options::new`] for a command without `--fail-on-failed`.
+    pub fn read(inputs: Vec<String>, run: &ReadArgs) -> anyhow::Result<Options> {
         let inputs = if inputs.is_empty() {
             vec!["-".to_string()]
         } else {
@@ -70,7 +77,7 @@ impl Options {
         Ok(Options {
             sources,
             jobs,
-            fail_on_failed: run.fail_on_failed,
+            fail_on_failed: false,
             max_line_bytes: run.max_line_bytes,
             progress: !run.no_progress && std::io::stderr().is_terminal(),
         })
@@ -120,6 +127,33 @@ pub fn run_keeping(
     keep: bool,
     on_scored: &mut dyn FnMut(Report, Option<Transcript>) -> std::io::Result<()>,
 ) -> anyhow::Result<Totals> {
+    let mut failed = 0;
+    let mut totals = each(
+        engine,
+        options,
+        &|t: Transcript| {
+            let report = engine.score(&t);
+            (report, keep.then_some(t))
+        },
+        &mut |(report, transcript): (Report, Option<Transcript>)| {
+            failed += usize::from(!report.passed);
+            on_scored(report, transcript)
+        },
+    )?;
+    totals.failed = failed;
+    Ok(totals)
+}
+
+/// Reads every input record as a transcript checked against `engine`'s limits, runs `work` on
+/// it in the worker pool, and hands the results to `on_result` in input order (`qa diff` scores
+/// each transcript with two engines in one pass). Bad records are reported on stderr as
+/// `file:line: message`; `Totals::failed` is left at 0.
+pub fn each<T: Send>(
+    engine: &Engine,
+    options: &Options,
+    work: &(dyn Fn(Transcript) -> T + Sync),
+    on_result: &mut dyn FnMut(T) -> std::io::Result<()>,
+) -> anyhow::Result<Totals> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -164,20 +198,17 @@ pub fn run_keeping(
             }
         });
         for batch in rx {
-            let results: Vec<Result<Scored, (Location, String)>> = pool.install(|| {
+            let results: Vec<Result<T, (Location, String)>> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|r| score(engine, r, keep))
+                    .map(|r| read(engine, r).map(work))
                     .collect()
             });
             for result in results {
                 match result {
-                    Ok((report, transcript)) => {
+                    Ok(value) => {
                         totals.scored += 1;
-                        if !report.passed {
-                            totals.failed += 1;
-                        }
-                        if let Err(e) = on_scored(report, transcript) {
+                        if let Err(e) = on_result(value) {
                             if e.kind() == std::io::ErrorKind::BrokenPipe {
                                 // the reader of our output is gone (`qa score | head`)
                                 std::process::exit(0);
@@ -210,20 +241,16 @@ struct Batch {
     bytes: usize,
 }
 
-/// A report and, when asked for, the transcript it scored.
-type Scored = (Report, Option<Transcript>);
-
-/// Parses and scores one record, keeping the transcript with `keep`; a JSON line is checked
-/// against the limits while it is read.
-fn score(engine: &Engine, record: Record, keep: bool) -> Result<Scored, (Location, String)> {
-    let scored = match record.item {
-        Item::Line(text) => Transcript::from_json_with_limits(&text, engine.limits())
-            .map(|t| (engine.score(&t), keep.then_some(t))),
-        Item::Value(value, _) => Transcript::from_value(value)
-            .and_then(|t| Ok((engine.try_score(&t)?, keep.then_some(t)))),
+/// Parses one record and checks it against `engine`'s limits (a JSON line while it is read).
+fn read(engine: &Engine, record: Record) -> Result<Transcript, (Location, String)> {
+    let transcript = match record.item {
+        Item::Line(text) => Transcript::from_json_with_limits(&text, engine.limits()),
+        Item::Value(value, _) => {
+            Transcript::from_value(value).and_then(|t| engine.check(&t).map(|()| t))
+        }
         Item::Bad(message) => return Err((record.location, message)),
     };
-    scored.map_err(|e| (record.location, e.to_string()))
+    transcript.map_err(|e| (record.location, e.to_string()))
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {

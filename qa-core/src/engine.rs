@@ -145,8 +145,15 @@ impl Engine {
 
     /// Scores one transcript after checking it against the engine's [`Limits`].
     pub fn try_score(&self, transcript: &Transcript) -> Result<Report, TranscriptError> {
-        self.inner.check_transcript(transcript)?;
+        self.check(transcript)?;
         Ok(self.score(transcript))
+    }
+
+    /// Checks a transcript against the engine's [`Limits`] (turns, text sizes, metadata), as
+    /// [`Engine::try_score`] does before scoring: for a front end that scores one transcript
+    /// with several engines.
+    pub fn check(&self, transcript: &Transcript) -> Result<(), TranscriptError> {
+        self.inner.check_transcript(transcript)
     }
 
     /// Scores many transcripts in parallel (rayon); the reports keep the input order.

@@ -45,6 +45,7 @@
 mod builder;
 mod check;
 mod compiled;
+mod diff;
 mod engine;
 mod error;
 mod limits;
@@ -65,6 +66,7 @@ mod transcript;
 
 pub use builder::{RubricBuilder, RuleBuilder};
 pub use check::NEAR_MAX_ITEMS;
+pub use diff::{Flip, ReportDiff};
 pub use engine::{max_jobs, Engine, EngineBuilder};
 pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
 pub use limits::Limits;
@@ -104,6 +106,7 @@ mod oibits {
         assert_all::<Rubric>();
         assert_all::<Report>();
         assert_all::<Finding>();
+        assert_all::<ReportDiff>();
         assert_all::<Transcript>();
         assert_all::<RubricError>();
         assert_all::<TranscriptError>();

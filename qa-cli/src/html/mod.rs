@@ -135,8 +135,8 @@ impl Writer {
             count: 0,
             rules,
             speakers: rubric.speakers().clone(),
-            by_agent: Aggregate::new(engine, Some(GroupBy::Agent), max_groups),
-            by_channel: Aggregate::new(engine, Some(GroupBy::Channel), max_groups),
+            by_agent: Aggregate::new(engine, Some(GroupBy::field("agent")), max_groups),
+            by_channel: Aggregate::new(engine, Some(GroupBy::field("channel")), max_groups),
             alerts: Vec::new(),
             alert_count: 0,
         })
