@@ -647,16 +647,12 @@ fn test_fails_on_a_broken_case_and_says_why() {
   turns: [{speaker: agent, text: 您好}]
   expect: {score: 100, passed: true, no_findings: [rude]}
 - name: wrong score
-  turns: [{speaker: agent, text: 您好，这是规定}]
+  turns:
+    - {speaker: customer, text: 怎麼還沒發貨？😡}
+    - {speaker: agent, text: "您好，这是规定。Please wait patiently, we will ship it as soon as the warehouse opens again tomorrow"}
   expect:
     score: 100
     findings: [{rule: rude, turn: 0}]
-- name: unknown rule
-  turns: [{speaker: agent, text: 您好}]
-  expect: {no_findings: [rudee]}
-- name: misspelled key
-  turns: [{speaker: agent, text: 您好}]
-  expect: {no_finding: [rude]}
 "#
         .as_bytes(),
     );
@@ -665,10 +661,143 @@ fn test_fails_on_a_broken_case_and_says_why() {
     let text = stdout(&out);
     assert!(text.contains("ok    passes"), "{text}");
     assert!(text.contains("FAIL  wrong score"), "{text}");
+    // the conversation, each turn with its index, speaker and text; a long one shortened
+    assert!(text.contains("turn 0  customer: 怎麼還沒發貨？😡\n"), "{text}");
+    assert!(
+        text.contains(
+            "turn 1  agent: 您好，这是规定。Please wait patiently, we will ship it as soon as th…\n"
+        ),
+        "{text}"
+    );
+    // what was expected and what happened
     assert!(text.contains("score: expected 100, got 70"), "{text}");
-    assert!(text.contains("the rubric has no rule `rudee`"), "{text}");
-    assert!(text.contains("unknown key `no_finding`"), "{text}");
-    assert!(text.contains("1 passed, 3 failed"), "{text}");
+    assert!(
+        text.contains("findings: expected a finding of `rude` at turn 0, found 0; the report has rude@1 \"这是规定\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 passed, 1 failed, 0 xfail, 0 xpass"),
+        "{text}"
+    );
+}
+
+/// The user story of issue 15: a flow mapping cut at an ASCII comma used to pass silently.
+#[test]
+fn test_names_the_key_a_comma_split_off() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.yaml",
+        "cases:\n  - name: 宽带\n    turns:\n      - {speaker: customer, text: 宽带又断了,你们太坑人了}\n      - {speaker: agent, text: 您好}\n    expect: {no_findings: [rude]}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{cases}:4:41: unknown key `你们太坑人了` in turn 0; expected one of: speaker, text, start, end"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("quote a text"), "{err}");
+    assert!(stdout(&out).is_empty(), "no case runs: {}", stdout(&out));
+    // quoted, the same case passes
+    let fixed = temp_file(
+        "cases.yaml",
+        "- turns: [{speaker: customer, text: \"宽带又断了,你们太坑人了\"}, {speaker: agent, text: 您好}]\n  expect: {no_findings: [rude], score: 100}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &fixed]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn test_unknown_keys_at_every_level_are_errors_with_their_place() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.yaml",
+        r#"- name: ok
+  turns: [{speaker: agent, text: 您好}]
+  expect: {score: 100}
+- name: every level
+  naem: typo
+  transcript:
+    agnet: 小王
+    turns:
+      - speaker: 客服
+        txt: 您好
+  expect:
+    scroe: 100
+    findings:
+      - {rule: rude, turns: 1}
+      - rudee
+    no_findings: [greting]
+    passed: "yes"
+"#
+        .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    for (place, message) in [
+        ("5:3", "unknown key `naem` in a case"),
+        ("7:5", "unknown key `agnet` in `transcript`"),
+        ("9:9", "turn 0: missing `text`"),
+        ("10:9", "unknown key `txt` in turn 0"),
+        ("12:5", "unknown key `scroe` in `expect`"),
+        ("14:22", "unknown key `turns` in an expected finding"),
+        ("15:9", "the rubric has no rule `rudee`"),
+        ("16:19", "the rubric has no rule `greting`"),
+        ("17:5", "`passed` must be true or false"),
+    ] {
+        assert!(
+            err.contains(&format!("{cases}:{place}: {message}")),
+            "{place} {message}:\n{err}"
+        );
+    }
+    assert!(err.contains("invalid cases file: 9 errors; no case was run"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn test_xfail_marks_a_known_failure() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let known = "- name: 已知问题\n  turns: [{speaker: agent, text: 这是规定}]\n  expect: {score: 100}\n  xfail: true\n";
+    let passing = "- name: passes\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n";
+    // a known failure: reported as xfail, the run passes
+    let cases = temp_file("cases.yaml", format!("{known}{passing}").as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("xfail 已知问题"), "{text}");
+    assert!(text.contains("score: expected 100, got 65"), "{text}");
+    assert!(text.contains("1 passed, 0 failed, 1 xfail, 0 xpass"), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+    // --quiet hides it
+    let out = run(&["test", "-q", &r, &cases]);
+    assert!(!stdout(&out).contains("已知问题"), "{}", stdout(&out));
+    // a marked case that passes fails the run, so its mark gets removed
+    let fixed = "- name: fixed\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n  xfail: true\n";
+    let cases = temp_file("cases.yaml", format!("{fixed}{passing}").as_bytes());
+    let out = run(&["test", "-q", &r, &cases]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("XPASS fixed"), "{text}");
+    assert!(text.contains("unexpectedly passed"), "{text}");
+    assert!(text.contains("1 passed, 0 failed, 0 xfail, 1 xpass"), "{text}");
+    // `xfail` takes true or false
+    let cases = temp_file(
+        "cases.yaml",
+        "- turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n  xfail: yes please\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(":3:3: `xfail` must be true or false"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -676,12 +805,47 @@ fn test_reads_jsonl_cases() {
     let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
     let cases = temp_file(
         "cases.jsonl",
-        "{\"name\": \"rude\", \"transcript\": {\"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}, \"expect\": {\"score\": 65, \"findings\": [{\"rule\": \"greeting\", \"turn\": null}, \"rude\"]}}\n"
+        "{\"name\": \"rude\", \"transcript\": {\"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}, \"expect\": {\"score\": 65, \"findings\": [{\"rule\": \"greeting\", \"turn\": null}, \"rude\"]}}\n\n{\"id\": \"c2\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"Hello 您好 😀\"}], \"expect\": {\"passed\": false}, \"xfail\": true}\n"
             .as_bytes(),
     );
     let out = run(&["test", &r, &cases]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(stdout(&out).contains("1 passed, 0 failed"));
+    assert!(stdout(&out).contains("xfail case c2"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 passed, 0 failed, 1 xfail, 0 xpass"));
+    // strict too: the key's line and column
+    let cases = temp_file(
+        "cases.jsonl",
+        "{\"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}], \"expect\": {}}\n{\"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\", \"txet\": 1}], \"expect\": {\"passed\": true, \"scor\": 100}}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{cases}:2:47: unknown key `txet` in turn 0")), "{err}");
+    assert!(err.contains(&format!("{cases}:2:87: unknown key `scor` in `expect`")), "{err}");
+}
+
+#[test]
+fn test_reads_json_cases_strictly() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let good = r#"{"cases": [
+  {"name": "json", "turns": [{"speaker": "agent", "text": "您好，這是規\u200b定 ✅"}],
+   "expect": {"score": 70, "findings": [{"rule": "rude", "turn": 0, "text": "這是規\u200b定"}]}}
+]}"#;
+    let cases = temp_file("cases.json", good.as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let bad = good.replace("\"turn\": 0", "\"turn\": 0, \"start\": 2");
+    let cases = temp_file("cases.json", bad.as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "{cases}:3:69: unknown key `start` in an expected finding"
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
