@@ -194,7 +194,9 @@ impl Place {
                             }
                             obj.get(&key)
                         }
-                        Some(Value::Array(items)) => key.parse::<usize>().ok().and_then(|n| items.get(n)),
+                        Some(Value::Array(items)) => {
+                            key.parse::<usize>().ok().and_then(|n| items.get(n))
+                        }
                         _ => None,
                     };
                 }
@@ -331,7 +333,10 @@ impl Checker<'_> {
         match obj.get(key)? {
             Value::String(s) => Some(s.clone()),
             _ => {
-                self.error(&format!("{pointer}/{key}"), format!("`{key}` must be a text"));
+                self.error(
+                    &format!("{pointer}/{key}"),
+                    format!("`{key}` must be a text"),
+                );
                 None
             }
         }
@@ -425,10 +430,7 @@ impl Checker<'_> {
                 Expect::default()
             }
             None => {
-                self.error(
-                    "",
-                    "missing `expect`: what the report should say".into(),
-                );
+                self.error("", "missing `expect`: what the report should say".into());
                 Expect::default()
             }
         };
@@ -536,30 +538,28 @@ impl Checker<'_> {
                 "`findings` must be a list of rule ids or {rule, turn, text, count}".into(),
             ),
         }
-        match e.get("no_findings") {
-            None => {}
-            Some(Value::String(rule)) => {
-                if self.rule("/expect/no_findings", rule) {
-                    out.no_findings.push(rule.clone());
-                }
+        let ids: Vec<(String, &Value)> = match e.get("no_findings") {
+            None => Vec::new(),
+            Some(one @ Value::String(_)) => vec![("/expect/no_findings".to_string(), one)],
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("/expect/no_findings/{i}"), item))
+                .collect(),
+            Some(_) => {
+                self.error(
+                    "/expect/no_findings",
+                    "`no_findings` must be a rule id or a list of them".into(),
+                );
+                Vec::new()
             }
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let at = format!("/expect/no_findings/{i}");
-                    match item {
-                        Value::String(rule) => {
-                            if self.rule(&at, rule) {
-                                out.no_findings.push(rule.clone());
-                            }
-                        }
-                        _ => self.error(&at, "`no_findings` lists rule ids".into()),
-                    }
-                }
+        };
+        for (at, id) in ids {
+            match id {
+                Value::String(rule) if self.rule(&at, rule) => out.no_findings.push(rule.clone()),
+                Value::String(_) => {}
+                _ => self.error(&at, "`no_findings` lists rule ids".into()),
             }
-            Some(_) => self.error(
-                "/expect/no_findings",
-                "`no_findings` must be a rule id or a list of them".into(),
-            ),
         }
         out
     }

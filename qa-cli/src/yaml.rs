@@ -222,7 +222,8 @@ mod tests {
     #[test]
     fn a_comma_in_a_flow_mapping_ends_the_value() {
         // YAML reads `你们太坑人了` as a second key: the checker of the case must see it
-        let doc = Document::parse("- {speaker: customer, text: 宽带又断了,你们太坑人了}\n").unwrap();
+        let doc =
+            Document::parse("- {speaker: customer, text: 宽带又断了,你们太坑人了}\n").unwrap();
         let (marks, value) = &doc.items("cases").unwrap()[0];
         assert_eq!(
             value,

@@ -662,7 +662,10 @@ fn test_fails_on_a_broken_case_and_says_why() {
     assert!(text.contains("ok    passes"), "{text}");
     assert!(text.contains("FAIL  wrong score"), "{text}");
     // the conversation, each turn with its index, speaker and text; a long one shortened
-    assert!(text.contains("turn 0  customer: 怎麼還沒發貨？😡\n"), "{text}");
+    assert!(
+        text.contains("turn 0  customer: 怎麼還沒發貨？😡\n"),
+        "{text}"
+    );
     assert!(
         text.contains(
             "turn 1  agent: 您好，这是规定。Please wait patiently, we will ship it as soon as th…\n"
@@ -755,7 +758,10 @@ fn test_unknown_keys_at_every_level_are_errors_with_their_place() {
             "{place} {message}:\n{err}"
         );
     }
-    assert!(err.contains("invalid cases file: 9 errors; no case was run"), "{err}");
+    assert!(
+        err.contains("invalid cases file: 9 errors; no case was run"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
 }
 
@@ -763,7 +769,8 @@ fn test_unknown_keys_at_every_level_are_errors_with_their_place() {
 fn test_xfail_marks_a_known_failure() {
     let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
     let known = "- name: 已知问题\n  turns: [{speaker: agent, text: 这是规定}]\n  expect: {score: 100}\n  xfail: true\n";
-    let passing = "- name: passes\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n";
+    let passing =
+        "- name: passes\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n";
     // a known failure: reported as xfail, the run passes
     let cases = temp_file("cases.yaml", format!("{known}{passing}").as_bytes());
     let out = run(&["test", &r, &cases]);
@@ -771,7 +778,10 @@ fn test_xfail_marks_a_known_failure() {
     let text = stdout(&out);
     assert!(text.contains("xfail 已知问题"), "{text}");
     assert!(text.contains("score: expected 100, got 65"), "{text}");
-    assert!(text.contains("1 passed, 0 failed, 1 xfail, 0 xpass"), "{text}");
+    assert!(
+        text.contains("1 passed, 0 failed, 1 xfail, 0 xpass"),
+        "{text}"
+    );
     assert!(!text.contains("FAIL"), "{text}");
     // --quiet hides it
     let out = run(&["test", "-q", &r, &cases]);
@@ -784,7 +794,10 @@ fn test_xfail_marks_a_known_failure() {
     let text = stdout(&out);
     assert!(text.contains("XPASS fixed"), "{text}");
     assert!(text.contains("unexpectedly passed"), "{text}");
-    assert!(text.contains("1 passed, 0 failed, 0 xfail, 1 xpass"), "{text}");
+    assert!(
+        text.contains("1 passed, 0 failed, 0 xfail, 1 xpass"),
+        "{text}"
+    );
     // `xfail` takes true or false
     let cases = temp_file(
         "cases.yaml",
@@ -821,8 +834,14 @@ fn test_reads_jsonl_cases() {
     let out = run(&["test", &r, &cases]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(err.contains(&format!("{cases}:2:47: unknown key `txet` in turn 0")), "{err}");
-    assert!(err.contains(&format!("{cases}:2:87: unknown key `scor` in `expect`")), "{err}");
+    assert!(
+        err.contains(&format!("{cases}:2:47: unknown key `txet` in turn 0")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{cases}:2:87: unknown key `scor` in `expect`")),
+        "{err}"
+    );
 }
 
 #[test]
