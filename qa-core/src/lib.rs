@@ -56,6 +56,7 @@ mod pattern;
 mod report;
 mod rubric;
 pub mod rules;
+mod sample;
 mod schema;
 mod score;
 mod segment;
@@ -80,6 +81,7 @@ pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, NotApplicable, Report, Skipped, Span, Units};
 pub use rubric::Rubric;
 pub use rules::{Rule, RuleKind, RuleSpec, REPEAT_LOOKBACK};
+pub use sample::{Dropped, PhraseHit, PhrasePart, PhraseSampler, SampledPhrase};
 pub use schema::rubric_schema;
 pub use session::Session;
 pub use source::Format;
@@ -108,6 +110,8 @@ mod oibits {
         assert_all::<RubricError>();
         assert_all::<TranscriptError>();
         assert_all::<Limits>();
+        assert_all::<PhraseSampler>();
+        assert_all::<PhraseHit>();
         assert_send::<Session>();
     }
 }
