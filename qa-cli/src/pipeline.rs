@@ -1,6 +1,6 @@
-//! The batch pipeline of `qa score` and `qa report`: one thread reads records, a pool of
-//! `--jobs` threads parses and scores them a batch at a time, and the caller receives the
-//! reports in input order. At most four batches are in memory at once (the one being filled,
+//! The batch pipeline of `qa score`, `qa report` and `qa check --sample`: one thread reads
+//! records, a pool of `--jobs` threads parses and scores them (or runs other work on them) a
+//! batch at a time, and the caller receives the results in input order. At most four batches are in memory at once (the one being filled,
 //! two read ahead, the one being scored), each of at most
 //! [`BATCH`] records and [`BATCH_BYTES`] of input text (or one longer record), whatever the
 //! input size.
@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use qa_core::{Engine, Report, Transcript};
+use qa_core::{Engine, Report, Transcript, TranscriptError};
 use rayon::prelude::*;
 
 use crate::input::{self, Item, Location, Record, Source};
@@ -109,6 +109,34 @@ pub fn run(
     options: &Options,
     on_report: &mut dyn FnMut(Report) -> std::io::Result<()>,
 ) -> anyhow::Result<Totals> {
+    let mut failed = 0;
+    let work = |t: Transcript, checked: bool| {
+        if checked {
+            Ok(engine.score(&t))
+        } else {
+            engine.try_score(&t)
+        }
+    };
+    let mut totals = map(engine, options, &work, &mut |report: Report| {
+        if !report.passed {
+            failed += 1;
+        }
+        on_report(report)
+    })?;
+    totals.failed = failed;
+    Ok(totals)
+}
+
+/// Runs `work` on every input transcript (in parallel, with bounded memory) and hands each
+/// result to `on_result` in input order. `work` gets the transcript and whether it was
+/// checked against the engine's limits while it was read. Bad records, and transcripts `work`
+/// refuses, are reported on stderr as `file:line: message`. `Totals::failed` is left at 0.
+pub fn map<T: Send>(
+    engine: &Engine,
+    options: &Options,
+    work: &(dyn Fn(Transcript, bool) -> Result<T, TranscriptError> + Sync),
+    on_result: &mut dyn FnMut(T) -> std::io::Result<()>,
+) -> anyhow::Result<Totals> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -153,16 +181,17 @@ pub fn run(
             }
         });
         for batch in rx {
-            let results: Vec<Result<Report, (Location, String)>> =
-                pool.install(|| batch.into_par_iter().map(|r| score(engine, r)).collect());
+            let results: Vec<Result<T, (Location, String)>> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|r| apply(engine, r, work))
+                    .collect()
+            });
             for result in results {
                 match result {
-                    Ok(report) => {
+                    Ok(value) => {
                         totals.scored += 1;
-                        if !report.passed {
-                            totals.failed += 1;
-                        }
-                        if let Err(e) = on_report(report) {
+                        if let Err(e) = on_result(value) {
                             if e.kind() == std::io::ErrorKind::BrokenPipe {
                                 // the reader of our output is gone (`qa score | head`)
                                 std::process::exit(0);
@@ -195,16 +224,21 @@ struct Batch {
     bytes: usize,
 }
 
-/// Parses and scores one record; a JSON line is checked against the limits while it is read.
-fn score(engine: &Engine, record: Record) -> Result<Report, (Location, String)> {
-    let report = match record.item {
+/// Parses one record and runs `work` on it; a JSON line is checked against the limits while it
+/// is read.
+fn apply<T>(
+    engine: &Engine,
+    record: Record,
+    work: &(dyn Fn(Transcript, bool) -> Result<T, TranscriptError> + Sync),
+) -> Result<T, (Location, String)> {
+    let result = match record.item {
         Item::Line(text) => {
-            Transcript::from_json_with_limits(&text, engine.limits()).map(|t| engine.score(&t))
+            Transcript::from_json_with_limits(&text, engine.limits()).and_then(|t| work(t, true))
         }
-        Item::Value(value, _) => Transcript::from_value(value).and_then(|t| engine.try_score(&t)),
+        Item::Value(value, _) => Transcript::from_value(value).and_then(|t| work(t, false)),
         Item::Bad(message) => return Err((record.location, message)),
     };
-    report.map_err(|e| (record.location, e.to_string()))
+    result.map_err(|e| (record.location, e.to_string()))
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {

@@ -23,7 +23,7 @@ use crate::transcript::Transcript;
 
 /// The part of a rule a phrase is in.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhrasePart {
     /// The rule's `match` (`forbid`, `require`).
@@ -153,6 +153,8 @@ impl PhraseSampler {
         let rubric = engine.rubric();
         let mut phrases = Vec::new();
         let mut uses = Vec::new();
+        // (rule, part, list, phrase): a phrase written twice in one part is sampled once
+        let mut seen = std::collections::HashSet::new();
         for (index, rule) in rubric.rules().iter().enumerate() {
             let negation = rule.negation() == Negation::Skip;
             let word = rule.word();
@@ -166,7 +168,12 @@ impl PhraseSampler {
             };
             match rule.spec() {
                 RuleSpec::Respond(r) => {
-                    parts.push((PhrasePart::When, r.when().role(), r.when().matcher(), matched));
+                    parts.push((
+                        PhrasePart::When,
+                        r.when().role(),
+                        r.when().matcher(),
+                        matched,
+                    ));
                     parts.push((
                         PhrasePart::Expect,
                         r.expect().role(),
@@ -205,24 +212,18 @@ impl PhraseSampler {
             for (part, role, expr, how) in parts {
                 let mut found = Vec::new();
                 collect(rubric, expr, false, &mut found);
-                for (phrase, list, constrained, position) in found {
-                    let seen = phrases.iter().any(|p: &SampledPhrase| {
-                        p.rule == rule.id()
-                            && p.part == part
-                            && p.phrase == phrase
-                            && p.list.as_deref() == list
-                    });
-                    if seen {
+                for w in found {
+                    if !seen.insert((index, part, w.list, w.phrase)) {
                         continue;
                     }
                     phrases.push(SampledPhrase {
                         rule: rule.id().to_string(),
                         part,
                         role,
-                        phrase: phrase.to_string(),
-                        list: list.map(str::to_string),
-                        constrained,
-                        position,
+                        phrase: w.phrase.to_string(),
+                        list: w.list.map(str::to_string),
+                        constrained: w.constrained,
+                        position: w.position,
                     });
                     uses.push(how);
                 }
@@ -332,18 +333,36 @@ fn char_offsets(text: &str, bytes: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// The phrases of an expression: (phrase, list, constrained, position).
+/// A phrase of an expression.
+struct Written<'a> {
+    phrase: &'a str,
+    list: Option<&'a str>,
+    constrained: bool,
+    position: Option<(usize, usize)>,
+}
+
+/// The phrases of an expression.
 fn collect<'a>(
     rubric: &'a Rubric,
     expr: &'a MatchExpr,
     constrained: bool,
-    out: &mut Vec<(&'a str, Option<&'a str>, bool, Option<(usize, usize)>)>,
+    out: &mut Vec<Written<'a>>,
 ) {
     match expr {
-        MatchExpr::Phrase(p) => out.push((p.as_str(), None, constrained, p.position())),
+        MatchExpr::Phrase(p) => out.push(Written {
+            phrase: p.as_str(),
+            list: None,
+            constrained,
+            position: p.position(),
+        }),
         MatchExpr::List(l) => {
             for p in rubric.list(l.name()).map_or(&[][..], |l| l.phrases()) {
-                out.push((p.as_str(), Some(l.name()), constrained, p.position()));
+                out.push(Written {
+                    phrase: p.as_str(),
+                    list: Some(l.name()),
+                    constrained,
+                    position: p.position(),
+                });
             }
         }
         MatchExpr::Regex(_) => {}
@@ -445,7 +464,10 @@ rules:
   - {id: sue, kind: forbid, match: [sue], word: true, role: any}
 "#,
         );
-        let t = transcript(&[("customer", "垃圾短信太多，真垃圾"), ("agent", "Sue? no issue 😀 SUE")]);
+        let t = transcript(&[
+            ("customer", "垃圾短信太多，真垃圾"),
+            ("agent", "Sue? no issue 😀 SUE"),
+        ]);
         assert_eq!(
             found(&s, &t),
             [
@@ -502,8 +524,9 @@ rules:
 
     #[test]
     fn limits_are_checked_by_try_hits() {
-        let rubric = Rubric::from_yaml("rubric: r\nrules:\n  - {id: a, kind: forbid, match: [x]}\n")
-            .unwrap();
+        let rubric =
+            Rubric::from_yaml("rubric: r\nrules:\n  - {id: a, kind: forbid, match: [x]}\n")
+                .unwrap();
         let limits = crate::Limits {
             max_turns: 1,
             ..Default::default()
