@@ -10,7 +10,7 @@ use qa_core::{Dropped, Engine, PhraseSampler, SampledPhrase, Transcript};
 use serde::Serialize;
 
 use crate::pipeline::{self, Options, Totals};
-use crate::test_cases::shorten;
+use crate::table::shorten;
 
 /// Characters shown on each side of a match in a context.
 pub const CONTEXT_CHARS: usize = 12;
@@ -40,27 +40,23 @@ pub struct Context {
     pub matched: String,
     /// Up to [`CONTEXT_CHARS`] characters after it.
     pub after: String,
+    /// Whether the turn's text goes on before `before` and after `after`.
+    #[serde(skip)]
+    cut: (bool, bool),
 }
 
 impl Context {
     /// `…我要«投诉»你们…`, on one line.
     fn show(&self) -> String {
         let flat = |s: &str| shorten(s, usize::MAX);
+        let ellipsis = |cut: bool| if cut { "…" } else { "" };
         format!(
             "{}{}«{}»{}{}",
-            if self.before.chars().count() == CONTEXT_CHARS {
-                "…"
-            } else {
-                ""
-            },
+            ellipsis(self.cut.0),
             flat(&self.before),
             flat(&self.matched),
             flat(&self.after),
-            if self.after.chars().count() == CONTEXT_CHARS {
-                "…"
-            } else {
-                ""
-            },
+            ellipsis(self.cut.1),
         )
     }
 }
@@ -161,13 +157,14 @@ fn context(t: &Transcript, ordinal: usize, h: &qa_core::PhraseHit) -> Context {
     let mut chars = text.chars().skip(from);
     let before: String = chars.by_ref().take(h.start - from).collect();
     let matched: String = chars.by_ref().take(h.end - h.start).collect();
-    let after: String = chars.take(CONTEXT_CHARS).collect();
+    let after: String = chars.by_ref().take(CONTEXT_CHARS).collect();
     Context {
         conversation: t.id.clone().unwrap_or_else(|| format!("#{ordinal}")),
         turn: h.turn,
         before,
         matched,
         after,
+        cut: (from > 0, chars.next().is_some()),
     }
 }
 

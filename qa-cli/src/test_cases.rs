@@ -36,6 +36,7 @@ use qa_core::{Engine, Finding, Report, Transcript};
 use serde_json::{Map, Value};
 
 use crate::input::{self, Item};
+use crate::table::shorten;
 use crate::yaml::{self, Document, Marks};
 use crate::Status;
 
@@ -756,19 +757,6 @@ fn show_turns(t: &Transcript) -> String {
     out
 }
 
-/// `text` on one line (line breaks and tabs as spaces), cut after `max` characters with `…`.
-pub fn shorten(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
-}
-
 /// `rude@3 "这是规定"`.
 fn short(f: &Finding) -> String {
     let mut s = f.rule.clone();
@@ -793,14 +781,6 @@ fn explain(findings: &[Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shorten_cuts_by_characters_and_flattens_lines() {
-        assert_eq!(shorten("宽带又断了", 3), "宽带又…");
-        assert_eq!(shorten("宽带又", 3), "宽带又");
-        assert_eq!(shorten("a\nb😀", 10), "a b😀");
-        assert_eq!(shorten("", 3), "");
-    }
 
     #[test]
     fn keys_are_found_in_a_json_line() {
