@@ -8,7 +8,7 @@ use qa_core::{Diagnostic, Engine, Limits, MatchExpr, Rubric, RubricError};
 use serde::Serialize;
 
 use crate::lint::{self, Warning};
-use crate::Status;
+use crate::{pipeline, sample, Status};
 
 /// Reads and compiles a rubric; prints its errors and returns `None` when it is invalid.
 pub fn load(path: &Path) -> anyhow::Result<Option<Engine>> {
@@ -37,8 +37,13 @@ fn compile(path: &Path) -> Result<(Engine, String), (RubricError, Option<String>
     }
 }
 
-/// Runs `qa check`.
-pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
+/// Runs `qa check`; with `sample`, counts the rubric's phrases in those inputs too.
+pub fn run(
+    path: &Path,
+    json: bool,
+    warnings: bool,
+    sample: Option<&pipeline::Options>,
+) -> anyhow::Result<Status> {
     let file = path.display().to_string();
     let engine = match compile(path) {
         Ok((engine, _)) => engine,
@@ -79,6 +84,15 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
         Vec::new()
     };
     let stats = Stats::of(&engine);
+    let sample = match sample {
+        Some(options) => Some(sample::run(&engine, options)?),
+        None => None,
+    };
+    // bad input records were reported on stderr; the phrases were counted in the others
+    let status = match &sample {
+        Some(s) if s.totals.bad > 0 => Status::BadInput,
+        _ => Status::Ok,
+    };
     if json {
         let warnings: Vec<_> = warnings
             .iter()
@@ -103,9 +117,10 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
             base: rubric.scoring().base(),
             pass: rubric.scoring().pass(),
             warnings,
+            sample: sample.as_ref().map(sample::Sample::to_json),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(Status::Ok);
+        return Ok(status);
     }
     let version = rubric
         .version()
@@ -155,7 +170,10 @@ pub fn run(path: &Path, json: bool, warnings: bool) -> anyhow::Result<Status> {
             if n == 1 { "" } else { "s" }
         );
     }
-    Ok(Status::Ok)
+    if let Some(sample) = &sample {
+        print!("{}", sample.to_text(&file));
+    }
+    Ok(status)
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +208,8 @@ struct ValidJson<'a> {
     base: f64,
     pass: f64,
     warnings: Vec<WarningJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample: Option<sample::SampleJson<'a>>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,9 +1,10 @@
 //! `qa`: the command line of qa-engine (spec §5).
 //!
-//! `check` validates a rubric and warns about rules likely to raise false alarms, `score` scores
-//! conversations, `report` aggregates scores, `diff` compares two rubrics on the same
-//! conversations, `watch` scores live conversations turn by turn, and `test` runs a rubric's own
-//! regression cases. Every rule decision is made by `qa-core`; this
+//! `check` validates a rubric, warns about rules likely to raise false alarms and with
+//! `--sample` counts its phrases in real conversations, `score` scores conversations, `report`
+//! aggregates scores, `diff` compares two rubrics on the same conversations, `eval` and `mine`
+//! measure rubrics against human labels, `watch` scores live conversations turn by turn, and
+//! `test` runs a rubric's own regression cases. Every rule decision is made by `qa-core`; this
 //! crate only reads input, runs the engine and formats what it returns.
 
 mod aggregate;
@@ -17,6 +18,7 @@ mod mine;
 mod output;
 mod path;
 mod pipeline;
+mod sample;
 mod schema;
 mod sink;
 mod stats;
@@ -68,6 +70,10 @@ enum Command {
         /// Do not look for phrases likely to raise false alarms.
         #[arg(long)]
         no_warnings: bool,
+        /// Count how often each phrase matches in these transcripts (.jsonl, .json, or - for
+        /// stdin), with contexts; flag phrases that never match or match in most conversations.
+        #[arg(long, value_name = "INPUT", num_args = 1..)]
+        sample: Vec<String>,
     },
     /// Score conversations: one report per conversation, in input order.
     Score {
@@ -312,7 +318,25 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             rubric,
             format,
             no_warnings,
-        } => check::run(&rubric, format == CheckFormat::Json, !no_warnings),
+            sample,
+        } => {
+            let sample = if sample.is_empty() {
+                None
+            } else {
+                let read = ReadArgs {
+                    jobs: None,
+                    max_line_bytes: input::DEFAULT_MAX_LINE_BYTES,
+                    no_progress: false,
+                };
+                Some(pipeline::Options::read(sample, &read)?)
+            };
+            check::run(
+                &rubric,
+                format == CheckFormat::Json,
+                !no_warnings,
+                sample.as_ref(),
+            )
+        }
         Command::Score {
             rubric,
             inputs,

@@ -1,6 +1,6 @@
-//! The batch pipeline of `qa score` and `qa report`: one thread reads records, a pool of
-//! `--jobs` threads parses and scores them a batch at a time, and the caller receives the
-//! reports in input order. At most four batches are in memory at once (the one being filled,
+//! The batch pipeline of `qa score`, `qa report` and `qa check --sample`: one thread reads
+//! records, a pool of `--jobs` threads parses and scores them (or runs other work on them) a
+//! batch at a time, and the caller receives the results in input order. At most four batches are in memory at once (the one being filled,
 //! two read ahead, the one being scored), each of at most
 //! [`BATCH`] records and [`BATCH_BYTES`] of input text (or one longer record), whatever the
 //! input size.

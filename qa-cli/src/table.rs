@@ -103,9 +103,30 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
+/// `text` on one line (line breaks and tabs as spaces), cut after `max` characters with `…`.
+pub fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorten_cuts_by_characters_and_flattens_lines() {
+        assert_eq!(shorten("宽带又断了", 3), "宽带又…");
+        assert_eq!(shorten("宽带又", 3), "宽带又");
+        assert_eq!(shorten("a\nb😀", 10), "a b😀");
+        assert_eq!(shorten("", 3), "");
+    }
 
     #[test]
     fn chinese_columns_line_up() {

@@ -226,6 +226,189 @@ fn check_missing_file_and_bad_usage_exit_2() {
     assert_eq!(code(&run(&["--help"])), 0);
 }
 
+// ── qa check --sample ─────────────────────────────────────────────────────────────────
+
+const SAMPLE_RUBRIC: &str = r#"
+rubric: sample
+rules:
+  - id: rude
+    kind: forbid
+    negation: skip
+    match: [这是规定, 垃圾, "don't care"]
+    except: [垃圾短信]
+  - {id: sue, kind: forbid, role: customer, word: true, match: [sue]}
+  - {id: greet, kind: require, match: [您好, hello]}
+  - {id: never, kind: forbid, match: [气死亡]}
+"#;
+
+const SAMPLE_DATA: &str = concat!(
+    r#"{"id": "c1", "turns": [{"speaker": "customer", "text": "怎麼還沒發貨😡"}, {"speaker": "agent", "text": "您好，這是規定"}]}"#,
+    "\n",
+    r#"{"id": "c2", "turns": [{"speaker": "customer", "text": "垃圾短信太多了"}, {"speaker": "agent", "text": "您好，垃圾短信已拦截"}]}"#,
+    "\n",
+    r#"{"id": "c3", "turns": [{"speaker": "customer", "text": "I'll sue you! no issue 😀"}, {"speaker": "agent", "text": "Hello, we don't care"}]}"#,
+    "\n",
+    r#"{"turns": [{"speaker": "agent", "text": "您好"}]}"#,
+    "\n",
+    r#"{"id": "c5", "turns": [{"speaker": "agent", "text": "您好！我已经等了三天了，每天都打电话，不能说这是规定吧？这是规定吗？你们到底管不管，太过分了"}]}"#,
+    "\n",
+);
+
+/// The phrase `phrase` of rule `rule` (its `part`) in `qa check --format json --sample`.
+fn sampled<'a>(json: &'a Value, rule: &str, part: &str, phrase: &str) -> &'a Value {
+    json["sample"]["phrases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["rule"] == rule && p["part"] == part && p["phrase"] == phrase)
+        .unwrap_or_else(|| panic!("{rule} {part} {phrase}"))
+}
+
+#[test]
+fn check_sample_counts_flags_and_contexts() {
+    let r = temp_file("r.yaml", SAMPLE_RUBRIC.as_bytes());
+    let data = temp_file("data.jsonl", SAMPLE_DATA.as_bytes());
+    let out = run(&["check", &r, "--format", "json", "--sample", &data]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["sample"]["conversations"], 5);
+    assert_eq!(json["sample"]["common_share"], 0.5);
+    // 繁體 這是規定 matches 这是规定; a negated one (不能说这是规定) is counted apart
+    let rule = sampled(&json, "rude", "match", "这是规定");
+    assert_eq!(rule["matches"], 2, "{rule}");
+    assert_eq!(rule["conversations"], 2);
+    assert_eq!(rule["dropped"]["negation"], 1);
+    assert_eq!(rule["flag"], Value::Null);
+    assert_eq!(
+        (&rule["line"], &rule["column"]),
+        (&Value::from(7), &Value::from(13))
+    );
+    let contexts = rule["contexts"].as_array().unwrap();
+    assert_eq!(contexts.len(), 2);
+    assert_eq!(contexts[0]["conversation"], "c1");
+    assert_eq!(contexts[0]["turn"], 1);
+    assert_eq!(
+        (
+            &contexts[0]["before"],
+            &contexts[0]["match"],
+            &contexts[0]["after"]
+        ),
+        (
+            &Value::from("您好，"),
+            &Value::from("這是規定"),
+            &Value::from("")
+        )
+    );
+    // 12 characters on each side, from the original text
+    assert_eq!(contexts[1]["before"], "电话，不能说这是规定吧？");
+    assert_eq!(contexts[1]["match"], "这是规定");
+    assert_eq!(contexts[1]["after"], "吗？你们到底管不管，太过");
+    // 垃圾: once in a customer turn (not the rule's role), once inside `except` 垃圾短信
+    let spam = sampled(&json, "rude", "match", "垃圾");
+    assert_eq!(spam["matches"], 0);
+    assert_eq!(spam["dropped"]["role"], 1);
+    assert_eq!(spam["dropped"]["except"], 1);
+    assert_eq!(spam["flag"], "never_matched");
+    assert_eq!(sampled(&json, "rude", "except", "垃圾短信")["matches"], 1);
+    // word: true: `sue` in `issue` is not a match; an emoji next to it changes nothing
+    let sue = sampled(&json, "sue", "match", "sue");
+    assert_eq!(
+        (&sue["matches"], &sue["dropped"]["word_boundary"]),
+        (&Value::from(1), &Value::from(1))
+    );
+    assert_eq!(sampled(&json, "rude", "match", "don't care")["matches"], 1);
+    // 您好 in 4 of 5 conversations: too common; at most 3 contexts, the first ones
+    let hello = sampled(&json, "greet", "match", "您好");
+    assert_eq!(hello["conversations"], 4);
+    assert_eq!(hello["share"], 0.8);
+    assert_eq!(hello["flag"], "too_common");
+    let ids: Vec<&str> = hello["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["conversation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["c1", "c2", "#4"],
+        "a conversation without id: its place"
+    );
+    assert_eq!(
+        sampled(&json, "never", "match", "气死亡")["flag"],
+        "never_matched"
+    );
+
+    // the text form
+    let out = run(&["check", &r, "--sample", &data]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for line in [
+        "sample: 5 conversations; a phrase is flagged when it never matched, or matched in ≥ 50% of them",
+        "rule `rude` match (agent turns)",
+        "  这是规定: 2 matches in 2 conversations (40.0%); 1 dropped (negation 1)",
+        "      您好，«這是規定»  (c1 turn 1)",
+        "      …电话，不能说这是规定吧？«这是规定»吗？你们到底管不管，太过…  (c5 turn 0)",
+        "      I'll «sue» you! no iss…  (c3 turn 0)",
+        "  垃圾: never matched; 2 dropped (other role 1, except 1)  [never matched]",
+        "  您好: 4 matches in 4 conversations (80.0%)  [too common?]",
+        "2 phrases never matched:",
+        "1 phrase too common? (matched in most conversations):",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(
+        text.contains(&format!("{r}:11:39: rule `never` match: 气死亡")),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_sample_reads_stdin_and_reports_bad_lines() {
+    let r = temp_file("r.yaml", SAMPLE_RUBRIC.as_bytes());
+    let input = format!("{SAMPLE_DATA}not json\n");
+    let out = run_stdin(&["check", &r, "--format", "json", "--sample", "-"], &input);
+    assert_eq!(code(&out), 3, "bad lines: status 3");
+    assert!(stderr(&out).contains("<stdin>:6:"), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["sample"]["conversations"], 5);
+    assert_eq!(json["sample"]["bad_records"], 1);
+    // a missing input is a usage error
+    let out = run(&["check", &r, "--sample", "/nonexistent/data.jsonl"]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn check_sample_of_empty_input_flags_nothing() {
+    let r = temp_file("r.yaml", SAMPLE_RUBRIC.as_bytes());
+    let empty = temp_file("empty.jsonl", b"");
+    let out = run(&["check", &r, "--sample", &empty]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains("sample: 0 conversations"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("nothing to count"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("the input holds no conversations"));
+    let out = run(&["check", &r, "--format", "json", "--sample", &empty]);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["sample"]["conversations"], 0);
+    assert!(json["sample"]["phrases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["flag"].is_null() && p["matches"] == 0));
+    // without --sample, no `sample` key
+    let out = run(&["check", &r, "--format", "json"]);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(json.get("sample").is_none());
+}
+
 // ── qa score ──────────────────────────────────────────────────────────────────────────
 
 #[test]
@@ -726,16 +909,12 @@ fn test_fails_on_a_broken_case_and_says_why() {
   turns: [{speaker: agent, text: 您好}]
   expect: {score: 100, passed: true, no_findings: [rude]}
 - name: wrong score
-  turns: [{speaker: agent, text: 您好，这是规定}]
+  turns:
+    - {speaker: customer, text: 怎麼還沒發貨？😡}
+    - {speaker: agent, text: "您好，这是规定。Please wait patiently, we will ship it as soon as the warehouse opens again tomorrow"}
   expect:
     score: 100
     findings: [{rule: rude, turn: 0}]
-- name: unknown rule
-  turns: [{speaker: agent, text: 您好}]
-  expect: {no_findings: [rudee]}
-- name: misspelled key
-  turns: [{speaker: agent, text: 您好}]
-  expect: {no_finding: [rude]}
 "#
         .as_bytes(),
     );
@@ -744,10 +923,156 @@ fn test_fails_on_a_broken_case_and_says_why() {
     let text = stdout(&out);
     assert!(text.contains("ok    passes"), "{text}");
     assert!(text.contains("FAIL  wrong score"), "{text}");
+    // the conversation, each turn with its index, speaker and text; a long one shortened
+    assert!(
+        text.contains("turn 0  customer: 怎麼還沒發貨？😡\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "turn 1  agent: 您好，这是规定。Please wait patiently, we will ship it as soon as th…\n"
+        ),
+        "{text}"
+    );
+    // what was expected and what happened
     assert!(text.contains("score: expected 100, got 70"), "{text}");
-    assert!(text.contains("the rubric has no rule `rudee`"), "{text}");
-    assert!(text.contains("unknown key `no_finding`"), "{text}");
-    assert!(text.contains("1 passed, 3 failed"), "{text}");
+    assert!(
+        text.contains("findings: expected a finding of `rude` at turn 0, found 0; the report has rude@1 \"这是规定\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 passed, 1 failed, 0 xfail, 0 xpass"),
+        "{text}"
+    );
+}
+
+/// The user story of issue 15: a flow mapping cut at an ASCII comma used to pass silently.
+#[test]
+fn test_names_the_key_a_comma_split_off() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.yaml",
+        "cases:\n  - name: 宽带\n    turns:\n      - {speaker: customer, text: 宽带又断了,你们太坑人了}\n      - {speaker: agent, text: 您好}\n    expect: {no_findings: [rude]}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{cases}:4:41: unknown key `你们太坑人了` in turn 0; expected one of: speaker, text, start, end"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("quote a text"), "{err}");
+    assert!(stdout(&out).is_empty(), "no case runs: {}", stdout(&out));
+    // quoted, the same case passes
+    let fixed = temp_file(
+        "cases.yaml",
+        "- turns: [{speaker: customer, text: \"宽带又断了,你们太坑人了\"}, {speaker: agent, text: 您好}]\n  expect: {no_findings: [rude], score: 100}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &fixed]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn test_unknown_keys_at_every_level_are_errors_with_their_place() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let cases = temp_file(
+        "cases.yaml",
+        r#"- name: ok
+  turns: [{speaker: agent, text: 您好}]
+  expect: {score: 100}
+- name: every level
+  naem: typo
+  transcript:
+    agnet: 小王
+    turns:
+      - speaker: 客服
+        txt: 您好
+  expect:
+    scroe: 100
+    findings:
+      - {rule: rude, turns: 1}
+      - rudee
+    no_findings: [greting]
+    passed: "yes"
+"#
+        .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    for (place, message) in [
+        ("5:3", "unknown key `naem` in a case"),
+        ("7:5", "unknown key `agnet` in `transcript`"),
+        ("9:9", "turn 0: missing `text`"),
+        ("10:9", "unknown key `txt` in turn 0"),
+        ("12:5", "unknown key `scroe` in `expect`"),
+        ("14:22", "unknown key `turns` in an expected finding"),
+        ("15:9", "the rubric has no rule `rudee`"),
+        ("16:19", "the rubric has no rule `greting`"),
+        ("17:5", "`passed` must be true or false"),
+    ] {
+        assert!(
+            err.contains(&format!("{cases}:{place}: {message}")),
+            "{place} {message}:\n{err}"
+        );
+    }
+    assert!(
+        err.contains("invalid cases file: 9 errors; no case was run"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn test_xfail_marks_a_known_failure() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let known = "- name: 已知问题\n  turns: [{speaker: agent, text: 这是规定}]\n  expect: {score: 100}\n  xfail: true\n";
+    let passing =
+        "- name: passes\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n";
+    // a known failure: reported as xfail, the run passes
+    let cases = temp_file("cases.yaml", format!("{known}{passing}").as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("xfail 已知问题"), "{text}");
+    assert!(text.contains("score: expected 100, got 65"), "{text}");
+    assert!(
+        text.contains("1 passed, 0 failed, 1 xfail, 0 xpass"),
+        "{text}"
+    );
+    assert!(!text.contains("FAIL"), "{text}");
+    // --quiet hides it
+    let out = run(&["test", "-q", &r, &cases]);
+    assert!(!stdout(&out).contains("已知问题"), "{}", stdout(&out));
+    // a marked case that passes fails the run, so its mark gets removed
+    let fixed = "- name: fixed\n  turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n  xfail: true\n";
+    let cases = temp_file("cases.yaml", format!("{fixed}{passing}").as_bytes());
+    let out = run(&["test", "-q", &r, &cases]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("XPASS fixed"), "{text}");
+    assert!(text.contains("unexpectedly passed"), "{text}");
+    assert!(
+        text.contains("1 passed, 0 failed, 0 xfail, 1 xpass"),
+        "{text}"
+    );
+    // `xfail` takes true or false
+    let cases = temp_file(
+        "cases.yaml",
+        "- turns: [{speaker: agent, text: 您好}]\n  expect: {score: 100}\n  xfail: yes please\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(":3:3: `xfail` must be true or false"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -755,12 +1080,53 @@ fn test_reads_jsonl_cases() {
     let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
     let cases = temp_file(
         "cases.jsonl",
-        "{\"name\": \"rude\", \"transcript\": {\"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}, \"expect\": {\"score\": 65, \"findings\": [{\"rule\": \"greeting\", \"turn\": null}, \"rude\"]}}\n"
+        "{\"name\": \"rude\", \"transcript\": {\"turns\": [{\"speaker\": \"agent\", \"text\": \"这是规定\"}]}, \"expect\": {\"score\": 65, \"findings\": [{\"rule\": \"greeting\", \"turn\": null}, \"rude\"]}}\n\n{\"id\": \"c2\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"Hello 您好 😀\"}], \"expect\": {\"passed\": false}, \"xfail\": true}\n"
             .as_bytes(),
     );
     let out = run(&["test", &r, &cases]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(stdout(&out).contains("1 passed, 0 failed"));
+    assert!(stdout(&out).contains("xfail case c2"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 passed, 0 failed, 1 xfail, 0 xpass"));
+    // strict too: the key's line and column
+    let cases = temp_file(
+        "cases.jsonl",
+        "{\"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}], \"expect\": {}}\n{\"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\", \"txet\": 1}], \"expect\": {\"passed\": true, \"scor\": 100}}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{cases}:2:47: unknown key `txet` in turn 0")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{cases}:2:87: unknown key `scor` in `expect`")),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_reads_json_cases_strictly() {
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let good = r#"{"cases": [
+  {"name": "json", "turns": [{"speaker": "agent", "text": "您好，這是規\u200b定 ✅"}],
+   "expect": {"score": 70, "findings": [{"rule": "rude", "turn": 0, "text": "這是規\u200b定"}]}}
+]}"#;
+    let cases = temp_file("cases.json", good.as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let bad = good.replace("\"turn\": 0", "\"turn\": 0, \"start\": 2");
+    let cases = temp_file("cases.json", bad.as_bytes());
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "{cases}:3:69: unknown key `start` in an expected finding"
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

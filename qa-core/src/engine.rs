@@ -48,7 +48,7 @@ use crate::transcript::{SessionMeta, Transcript};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
-    inner: Arc<CompiledRubric>,
+    pub(crate) inner: Arc<CompiledRubric>,
 }
 
 /// Builds an [`Engine`] with non-default [`Limits`].

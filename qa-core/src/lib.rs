@@ -57,6 +57,7 @@ mod pattern;
 mod report;
 mod rubric;
 pub mod rules;
+mod sample;
 mod schema;
 mod score;
 mod segment;
@@ -82,6 +83,7 @@ pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, NotApplicable, Report, Skipped, Span, Units};
 pub use rubric::Rubric;
 pub use rules::{Rule, RuleKind, RuleSpec, REPEAT_LOOKBACK};
+pub use sample::{Dropped, PhraseHit, PhrasePart, PhraseSampler, SampledPhrase};
 pub use schema::rubric_schema;
 pub use session::Session;
 pub use source::Format;
@@ -111,6 +113,8 @@ mod oibits {
         assert_all::<RubricError>();
         assert_all::<TranscriptError>();
         assert_all::<Limits>();
+        assert_all::<PhraseSampler>();
+        assert_all::<PhraseHit>();
         assert_send::<Session>();
     }
 }

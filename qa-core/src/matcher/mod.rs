@@ -11,6 +11,7 @@
 
 mod near;
 mod negation;
+mod sample;
 mod scratch;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use crate::options::Normalize;
 use crate::pattern::{self, Pattern};
 
 use negation::Negators;
+pub(crate) use sample::PhraseScan;
 pub(crate) use scratch::TurnScratch;
 
 /// A match in the normalized text of a turn: byte offsets. `WHOLE` stands for the whole turn.

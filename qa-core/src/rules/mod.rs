@@ -544,6 +544,13 @@ macro_rules! rule_kinds {
                 }
             }
 
+            /// Rule `r`'s compiled `except`, if it has one.
+            pub(crate) fn except(&self, r: usize) -> Option<ExprId> {
+                match self.slots[r] {
+                    $(Slot::$Variant(i) => self.$Variant[i].except,)+
+                }
+            }
+
             /// Whether rule `r` was met, at the end.
             pub(crate) fn met(&self, r: usize, states: &States) -> bool {
                 match self.slots[r] {
