@@ -47,6 +47,7 @@ mod check;
 mod compiled;
 mod engine;
 mod error;
+mod explain;
 mod limits;
 mod matcher;
 mod model;
@@ -67,6 +68,10 @@ pub use builder::{RubricBuilder, RuleBuilder};
 pub use check::NEAR_MAX_ITEMS;
 pub use engine::{max_jobs, Engine, EngineBuilder};
 pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
+pub use explain::{
+    DropReason, Event, ExplainError, Explanation, Match, Measure, Measurement, Part,
+    RuleExplanation, TriggerOutcome,
+};
 pub use limits::Limits;
 #[doc(hidden)]
 pub use matcher::AutomatonChoice;
@@ -108,6 +113,8 @@ mod oibits {
         assert_all::<RubricError>();
         assert_all::<TranscriptError>();
         assert_all::<Limits>();
+        assert_all::<Explanation>();
+        assert_all::<ExplainError>();
         assert_send::<Session>();
     }
 }
