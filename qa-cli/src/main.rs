@@ -1,12 +1,14 @@
 //! `qa`: the command line of qa-engine (spec §5).
 //!
 //! `check` validates a rubric and warns about rules likely to raise false alarms, `score` scores
-//! conversations, `report` aggregates scores, `watch` scores live conversations turn by turn, and
-//! `test` runs a rubric's own regression cases. Every rule decision is made by `qa-core`; this
+//! conversations, `report` aggregates scores, `watch` scores live conversations turn by turn,
+//! `test` runs a rubric's own regression cases, and `explain` says why each rule fired or not on
+//! one conversation. Every rule decision is made by `qa-core`; this
 //! crate only reads input, runs the engine and formats what it returns.
 
 mod aggregate;
 mod check;
+mod explain;
 mod input;
 mod lint;
 mod output;
@@ -129,6 +131,20 @@ enum Command {
         /// Print only failures and the summary.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Explain why each rule (or one) fired or not on one conversation: the matches, each
+    /// dropped match with its reason, respond triggers, timing measurements.
+    Explain {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// One conversation: a .json file (an object), a .jsonl file of one line, or - (stdin).
+        transcript: String,
+        /// Explain only this rule.
+        #[arg(long, value_name = "ID")]
+        rule: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = explain::ExplainFormat::Text)]
+        format: explain::ExplainFormat,
     },
     /// Print the JSON Schema (draft-07) of a rubric file, for editors: `qa schema > rubric.schema.json`.
     Schema,
@@ -266,6 +282,17 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 return Ok(Status::Invalid);
             };
             test_cases::run(&engine, &cases, quiet)
+        }
+        Command::Explain {
+            rubric,
+            transcript,
+            rule,
+            format,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            explain::run(&engine, &transcript, rule.as_deref(), format)
         }
         Command::Schema => schema::run(),
     }
