@@ -459,6 +459,7 @@ impl Matcher {
         }
     }
 
+    #[inline]
     fn scan_phrases(&self, text: &str, scratch: &mut TurnScratch) {
         scratch.reset();
         self.normalizer.normalize_into(text, &mut scratch.norm);
@@ -532,6 +533,8 @@ impl Matcher {
 
     /// Notes, for an explained run, the phrase matches the scan kept and every match of every
     /// regex (with those `negation: skip` drops), as `eval` finds them.
+    #[cold]
+    #[inline(never)]
     fn trace_leaves(&self, text: &str, scratch: &mut TurnScratch) {
         let Some(mut trace) = scratch.trace.take() else {
             return;
@@ -773,6 +776,8 @@ impl TurnScratch {
 }
 
 /// Notes a leaf's match (dropped, with its reason, or kept) in an explained run's trace.
+#[cold]
+#[inline(never)]
 fn note_leaf(
     trace: &mut Trace,
     leaf: u32,
@@ -791,6 +796,8 @@ fn note_leaf(
     });
 }
 
+#[cold]
+#[inline(never)]
 fn note_drop(
     trace: &mut Trace,
     leaf: u32,

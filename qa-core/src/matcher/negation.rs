@@ -89,6 +89,7 @@ impl Negators {
     }
 
     /// Whether a negation word ends at most 4 characters before `span`, in the same clause.
+    #[inline]
     pub fn negated(&self, norm: &Normalized, span: Hit) -> bool {
         self.negation(norm, span).is_some()
     }

@@ -280,6 +280,8 @@ impl<'a> TurnCx<'a> {
     }
 
     /// Notes the matches of `expr` that `except` drops (before they are dropped).
+    #[cold]
+    #[inline(never)]
     fn note_except(&mut self, expr: ExprId, excepted: &[Hit]) {
         let (index, text) = (self.index, self.text);
         let Some(trace) = self.scratch.trace.as_deref_mut() else {
@@ -298,6 +300,8 @@ impl<'a> TurnCx<'a> {
     }
 
     /// Notes what `expr` matched on this turn (after `except`).
+    #[cold]
+    #[inline(never)]
     fn note_eval(&mut self, expr: ExprId) {
         let (index, text) = (self.index, self.text);
         let Some(trace) = self.scratch.trace.as_deref_mut() else {
