@@ -3,14 +3,16 @@
 //! `check` validates a rubric, warns about rules likely to raise false alarms and with
 //! `--sample` counts its phrases in real conversations, `score` scores conversations, `report`
 //! aggregates scores, `diff` compares two rubrics on the same conversations, `eval` and `mine`
-//! measure rubrics against human labels, `watch` scores live conversations turn by turn, and
-//! `test` runs a rubric's own regression cases. Every rule decision is made by `qa-core`; this
+//! measure rubrics against human labels, `watch` scores live conversations turn by turn,
+//! `test` runs a rubric's own regression cases, and `explain` says why each rule fired or not on
+//! one conversation. Every rule decision is made by `qa-core`; this
 //! crate only reads input, runs the engine and formats what it returns.
 
 mod aggregate;
 mod check;
 mod diff;
 mod eval;
+mod explain;
 mod html;
 mod input;
 mod lint;
@@ -160,6 +162,20 @@ enum Command {
         /// Print only failures and the summary.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Explain why each rule (or one) fired or not on one conversation: the matches, each
+    /// dropped match with its reason, respond triggers, timing measurements.
+    Explain {
+        /// The rubric file.
+        rubric: PathBuf,
+        /// One conversation: a .json file (an object), a .jsonl file of one line, or - (stdin).
+        transcript: String,
+        /// Explain only this rule.
+        #[arg(long, value_name = "ID")]
+        rule: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = explain::ExplainFormat::Text)]
+        format: explain::ExplainFormat,
     },
     /// Print the JSON Schema (draft-07) of a rubric file, for editors: `qa schema > rubric.schema.json`.
     Schema,
@@ -405,6 +421,17 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 return Ok(Status::Invalid);
             };
             test_cases::run(&engine, &cases, quiet)
+        }
+        Command::Explain {
+            rubric,
+            transcript,
+            rule,
+            format,
+        } => {
+            let Some(engine) = check::load(&rubric)? else {
+                return Ok(Status::Invalid);
+            };
+            explain::run(&engine, &transcript, rule.as_deref(), format)
         }
         Command::Schema => schema::run(),
         Command::Eval {

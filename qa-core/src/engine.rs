@@ -107,6 +107,10 @@ impl Engine {
         EngineBuilder::default()
     }
 
+    pub(crate) fn compiled(&self) -> &CompiledRubric {
+        &self.inner
+    }
+
     /// The rubric this engine was compiled from.
     pub fn rubric(&self) -> &Rubric {
         &self.inner.rubric

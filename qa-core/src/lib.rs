@@ -48,6 +48,7 @@ mod compiled;
 mod diff;
 mod engine;
 mod error;
+mod explain;
 mod limits;
 mod matcher;
 mod model;
@@ -70,6 +71,10 @@ pub use check::NEAR_MAX_ITEMS;
 pub use diff::{Flip, ReportDiff};
 pub use engine::{max_jobs, Engine, EngineBuilder};
 pub use error::{Diagnostic, RubricError, RubricErrorKind, TranscriptError, TranscriptErrorKind};
+pub use explain::{
+    DropReason, Event, ExplainError, Explanation, Match, Measure, Measurement, Part,
+    RuleExplanation, TriggerOutcome,
+};
 pub use limits::Limits;
 #[doc(hidden)]
 pub use matcher::AutomatonChoice;
@@ -115,6 +120,8 @@ mod oibits {
         assert_all::<Limits>();
         assert_all::<PhraseSampler>();
         assert_all::<PhraseHit>();
+        assert_all::<Explanation>();
+        assert_all::<ExplainError>();
         assert_send::<Session>();
     }
 }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use crate::compiled::CompiledRubric;
 use crate::error::{TranscriptError, TranscriptErrorKind};
+use crate::explain::trace::{At, OutOf, Raw, Trace};
+use crate::explain::Part;
 use crate::matcher::{Hit, TurnScratch};
 use crate::options::Role;
 use crate::report::{Finding, NotApplicable, Report, Skipped};
@@ -154,6 +156,9 @@ impl Session {
             self.last_time = Some(t);
         }
         let role = self.role_of(&turn.speaker);
+        if let Some(trace) = self.scratch.trace.as_deref_mut() {
+            trace.turn = index;
+        }
         compiled.matcher.scan(&turn.text, &mut self.scratch);
         let first_new = self.findings.len();
         // `only_if` conditions, on every turn (before the rules, so a rule whose condition
@@ -162,7 +167,19 @@ impl Session {
             let Some((cond_role, expr)) = *cond else {
                 continue;
             };
-            if self.applies[r] || !cond_role.covers(role) {
+            if self.applies[r] {
+                continue;
+            }
+            if !cond_role.covers(role) {
+                if let Some(trace) = self.scratch.trace.as_deref_mut() {
+                    trace.note(Raw::OutOfScope {
+                        rule: r,
+                        part: Part::OnlyIf,
+                        turn: index,
+                        why: OutOf::Role,
+                        speaker: turn.speaker.trim().to_string(),
+                    });
+                }
                 continue;
             }
             if compiled.matcher.may_match(expr, &self.scratch) {
@@ -170,6 +187,18 @@ impl Session {
                     .matcher
                     .eval(expr, &mut self.scratch, &mut self.spans);
                 self.applies[r] = !self.spans.is_empty();
+                if let Some(trace) = self.scratch.trace.as_deref_mut() {
+                    let norm = &self.scratch.norm;
+                    let kept = self
+                        .spans
+                        .iter()
+                        .map(|s| At::of(index, &turn.text, norm, *s));
+                    trace.note(Raw::Eval {
+                        expr,
+                        turn: index,
+                        kept: kept.collect(),
+                    });
+                }
             }
             if self.scratch.take_near_overflow() {
                 self.near_overflow[r].get_or_insert(index);
@@ -263,7 +292,18 @@ impl Session {
     }
 
     /// Ends the conversation and returns its report (equal to `Engine::score` on the same turns).
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_traced().0
+    }
+
+    /// Makes this an explained run: from now on the matcher, the rules and the session note
+    /// what they decide (see `crate::explain`).
+    pub(crate) fn trace(&mut self) {
+        self.scratch.trace = Some(Box::default());
+    }
+
+    /// [`Session::finish`], and what an explained run noted (`None` unless [`Session::trace`]).
+    pub(crate) fn finish_traced(mut self) -> (Report, Option<Box<Trace>>) {
         let compiled = Arc::clone(&self.compiled);
         let rules = &compiled.rubric.rules;
         let mut skipped = Vec::new();
@@ -303,19 +343,24 @@ impl Session {
                 first_start: self.first_start,
                 last_time: self.last_time,
                 findings: &mut self.findings,
+                trace: self.scratch.trace.as_deref_mut(),
             };
             compiled.rules.on_end(r, &mut self.states, &mut cx);
         }
         let met: Vec<bool> = (0..rules.len())
             .map(|r| judged[r] && compiled.rules.met(r, &self.states))
             .collect();
-        score::assemble(
+        if let Some(trace) = self.scratch.trace.as_deref_mut() {
+            trace.met = met.clone();
+        }
+        let report = score::assemble(
             &compiled,
             self.meta,
             self.findings,
             &met,
             skipped,
             not_applicable,
-        )
+        );
+        (report, self.scratch.trace.take())
     }
 }

@@ -601,3 +601,15 @@ fn near_reports_every_match_within_the_distance() {
         vec![at(0, 0, 4, "ab好b")]
     );
 }
+
+#[test]
+fn except_drops_a_near_chain_but_keeps_a_shorter_one_from_the_same_start() {
+    // found by engine_agrees_with_the_reference: the chains from "n" at 0 are (n, n) ending at
+    // 1 (one occurrence serves both items) and (n, N) ending at 3; the except overlaps only the
+    // longer one, so the shorter one is still a match
+    let yaml = "rubric: r\nlists:\n  l0: [\"n\"]\nrules:\n  - {id: r0, kind: forbid, match: [{near: [\"@l0\", \"@l0\"], within: 3}], except: [\"這N😀\"]}\n";
+    assert_eq!(
+        findings(yaml, &[("agent", "n這N😀")]),
+        vec![at(0, 0, 1, "n")]
+    );
+}

@@ -26,6 +26,8 @@ use crate::normalize::Normalizer;
 use crate::options::Normalize;
 use crate::pattern::{self, Pattern};
 
+use crate::explain::trace::{At, Raw, Trace};
+use crate::explain::DropReason;
 use negation::Negators;
 pub(crate) use sample::PhraseScan;
 pub(crate) use scratch::TurnScratch;
@@ -87,6 +89,31 @@ struct Leaf {
     word: bool,
 }
 
+/// Where a leaf comes from in the rubric, for `explain`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LeafSource {
+    /// One phrase, as written.
+    Phrase(String),
+    /// The phrases of `@name`.
+    List(String),
+    /// A regex, as written (with its list, when it is one of a list's items).
+    Regex(String, Option<String>),
+}
+
+/// The composite expression nearest above a leaf, which decides whether its matches count (for
+/// `explain`; `any` lets every match through and is not one).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LeafContext {
+    /// Its matches are the expression's matches.
+    Plain,
+    /// An item of a `near`: the leaves of each item, and `within`.
+    Near { items: Vec<Vec<u32>>, within: usize },
+    /// An item of an `all`.
+    All,
+    /// Inside a `not`.
+    Not,
+}
+
 /// Index of a compiled expression in the arena.
 pub(crate) type ExprId = u32;
 
@@ -107,6 +134,8 @@ pub(crate) struct Matcher {
     /// Per automaton pattern: the leaves it belongs to.
     pattern_leaves: Vec<Vec<u32>>,
     leaves: Vec<Leaf>,
+    /// Per leaf: where it comes from (read by `explain` only).
+    sources: Vec<LeafSource>,
     exprs: Vec<Expr>,
     /// Per expression: whether it can match a turn where none of its phrases hit (regex, `not`).
     needs_eval: Vec<bool>,
@@ -128,6 +157,7 @@ pub(crate) struct MatchCompiler<'r> {
     pattern_ids: HashMap<Vec<u8>, u32>,
     pattern_leaves: Vec<Vec<u32>>,
     leaves: Vec<Leaf>,
+    sources: Vec<LeafSource>,
     exprs: Vec<Expr>,
 }
 
@@ -141,17 +171,25 @@ impl<'r> MatchCompiler<'r> {
             pattern_ids: HashMap::new(),
             pattern_leaves: Vec::new(),
             leaves: Vec::new(),
+            sources: Vec::new(),
             exprs: Vec::new(),
         }
     }
 
-    fn phrase_leaf(&mut self, phrases: &[Phrase], negation: bool, word: bool) -> u32 {
+    fn phrase_leaf(
+        &mut self,
+        phrases: &[Phrase],
+        source: LeafSource,
+        negation: bool,
+        word: bool,
+    ) -> u32 {
         let leaf = self.leaves.len() as u32;
         self.leaves.push(Leaf {
             kind: LeafKind::Phrases,
             negation,
             word,
         });
+        self.sources.push(source);
         for p in phrases {
             let norm = self.normalizer.normalize_phrase(p.as_str()).into_bytes();
             self.add_pattern(norm, leaf);
@@ -186,7 +224,7 @@ impl<'r> MatchCompiler<'r> {
     }
 
     /// A regex leaf (gated by its literal prefixes when it has a few).
-    fn regex_leaf(&mut self, r: &RegexItem, negation: bool) -> ExprId {
+    fn regex_leaf(&mut self, r: &RegexItem, list: Option<&str>, negation: bool) -> ExprId {
         let leaf = self.leaves.len() as u32;
         let gate = pattern::prefix_literals(r.as_str(), self.case);
         self.leaves.push(Leaf {
@@ -197,6 +235,10 @@ impl<'r> MatchCompiler<'r> {
             negation,
             word: false,
         });
+        self.sources.push(LeafSource::Regex(
+            r.as_str().to_string(),
+            list.map(str::to_string),
+        ));
         for lit in gate.into_iter().flatten() {
             self.add_pattern(lit, leaf);
         }
@@ -207,31 +249,33 @@ impl<'r> MatchCompiler<'r> {
     pub fn expr(&mut self, e: &MatchExpr, negation: bool, word: bool) -> ExprId {
         match e {
             MatchExpr::Phrase(p) => {
-                let leaf = self.phrase_leaf(std::slice::from_ref(p), negation, word);
+                let source = LeafSource::Phrase(p.as_str().to_string());
+                let leaf = self.phrase_leaf(std::slice::from_ref(p), source, negation, word);
                 self.push(Expr::Leaf(leaf))
             }
             MatchExpr::List(l) => {
                 // a checked rubric's references resolve
                 let lists = self.lists;
+                let source = LeafSource::List(l.name().to_string());
                 let Some(list) = lists.get(l.name()) else {
-                    let leaf = self.phrase_leaf(&[], negation, word);
+                    let leaf = self.phrase_leaf(&[], source, negation, word);
                     return self.push(Expr::Leaf(leaf));
                 };
                 // its phrases are one leaf; with regexes, an `any` of that leaf and theirs
                 let mut items = Vec::with_capacity(1 + list.regexes().len());
                 if !list.phrases().is_empty() || list.regexes().is_empty() {
-                    let leaf = self.phrase_leaf(list.phrases(), negation, word);
+                    let leaf = self.phrase_leaf(list.phrases(), source, negation, word);
                     items.push(self.push(Expr::Leaf(leaf)));
                 }
                 for r in list.regexes() {
-                    items.push(self.regex_leaf(r, negation));
+                    items.push(self.regex_leaf(r, Some(l.name()), negation));
                 }
                 match items.as_slice() {
                     [one] => *one,
                     _ => self.push(Expr::Any(items)),
                 }
             }
-            MatchExpr::Regex(r) => self.regex_leaf(r, negation),
+            MatchExpr::Regex(r) => self.regex_leaf(r, None, negation),
             MatchExpr::Near(n) => {
                 let items = n
                     .items()
@@ -353,6 +397,7 @@ impl<'r> MatchCompiler<'r> {
             automaton,
             pattern_leaves: self.pattern_leaves,
             leaves: self.leaves,
+            sources: self.sources,
             exprs: self.exprs,
             needs_eval: needs,
             negators: Negators::new(locale),
@@ -407,8 +452,17 @@ impl Matcher {
         self.automaton.as_ref().map(|a| a.kind())
     }
 
-    /// Normalizes and scans one turn: afterwards `scratch` holds its leaf hits.
+    /// Normalizes and scans one turn: afterwards `scratch` holds its leaf hits. With a trace,
+    /// every match of every leaf is noted, with the reason of each one dropped.
     pub fn scan(&self, text: &str, scratch: &mut TurnScratch) {
+        self.scan_phrases(text, scratch);
+        if scratch.trace.is_some() {
+            self.trace_leaves(text, scratch);
+        }
+    }
+
+    #[inline]
+    fn scan_phrases(&self, text: &str, scratch: &mut TurnScratch) {
         scratch.reset();
         self.normalizer.normalize_into(text, &mut scratch.norm);
         scratch.orig_len = text.len();
@@ -438,14 +492,36 @@ impl Matcher {
             if scratch.norm.has_separators()
                 && scratch.norm.crosses_separator(s as usize, e as usize)
             {
+                if let (Some(trace), LeafKind::Phrases) = (scratch.trace.as_deref_mut(), &l.kind) {
+                    note_drop(trace, leaf, text, &scratch.norm, span, DropReason::Stripped);
+                }
                 continue;
             }
             // a regex gate says only that the regex may match here: always kept
             if !matches!(l.kind, LeafKind::Regex { .. }) {
-                if l.negation && self.negators.negated(&scratch.norm, span) {
-                    continue;
+                if l.negation {
+                    if let Some((at, word)) = self.negators.negation(&scratch.norm, span) {
+                        if let Some(trace) = scratch.trace.as_deref_mut() {
+                            let neg = Hit {
+                                start: at as u32,
+                                end: (at + word.len()) as u32,
+                            };
+                            let n = At::of(trace.turn, text, &scratch.norm, neg);
+                            let reason = DropReason::Negated {
+                                word: n.text,
+                                start: n.start,
+                                end: n.end,
+                            };
+                            note_drop(trace, leaf, text, &scratch.norm, span, reason);
+                        }
+                        continue;
+                    }
                 }
                 if l.word && !scratch.on_word_boundaries(span) {
+                    if let Some(trace) = scratch.trace.as_deref_mut() {
+                        let reason = DropReason::WordBoundary;
+                        note_drop(trace, leaf, text, &scratch.norm, span, reason);
+                    }
                     continue;
                 }
             }
@@ -455,6 +531,122 @@ impl Matcher {
         hits.truncate(kept);
         scratch.hits = hits;
         scratch.index_hits(self.leaves.len());
+    }
+
+    /// Notes, for an explained run, the phrase matches the scan kept and every match of every
+    /// regex (with those `negation: skip` drops), as `eval` finds them.
+    #[cold]
+    #[inline(never)]
+    fn trace_leaves(&self, text: &str, scratch: &mut TurnScratch) {
+        let Some(mut trace) = scratch.trace.take() else {
+            return;
+        };
+        let norm = &scratch.norm;
+        for &(leaf, s, e) in &scratch.hits {
+            if matches!(self.leaves[leaf as usize].kind, LeafKind::Phrases) {
+                let span = Hit { start: s, end: e };
+                note_leaf(&mut trace, leaf, text, norm, span, None);
+            }
+        }
+        for (leaf, l) in self.leaves.iter().enumerate() {
+            let LeafKind::Regex { re, .. } = &l.kind else {
+                continue;
+            };
+            for span in self.regex_matches(re, norm) {
+                let dropped = if l.negation {
+                    self.negators.negation(norm, span).map(|(at, word)| {
+                        let neg = Hit {
+                            start: at as u32,
+                            end: (at + word.len()) as u32,
+                        };
+                        let n = At::of(trace.turn, text, norm, neg);
+                        DropReason::Negated {
+                            word: n.text,
+                            start: n.start,
+                            end: n.end,
+                        }
+                    })
+                } else {
+                    None
+                };
+                note_leaf(&mut trace, leaf as u32, text, norm, span, dropped);
+            }
+        }
+        scratch.trace = Some(trace);
+    }
+
+    /// Every non-empty match of a regex in the normalized text, none inside or across a
+    /// stripped region.
+    fn regex_matches(&self, re: &Pattern, norm: &crate::normalize::Normalized) -> Vec<Hit> {
+        let text = norm.text.as_str();
+        let hit = |m: regex_automata::Match| Hit {
+            start: m.start() as u32,
+            end: m.end() as u32,
+        };
+        if norm.has_separators() {
+            // each stretch between stripped regions on its own (look-around still sees the
+            // text around it), so no match is inside or across a region
+            norm.segments()
+                .flat_map(|seg| {
+                    re.regex()
+                        .find_iter(regex_automata::Input::new(text).range(seg))
+                        .filter(|m| !m.is_empty())
+                        .map(hit)
+                })
+                .collect()
+        } else {
+            re.regex()
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .map(hit)
+                .collect()
+        }
+    }
+
+    /// Where a leaf comes from (for `explain`).
+    pub fn leaf_source(&self, leaf: u32) -> &LeafSource {
+        &self.sources[leaf as usize]
+    }
+
+    /// A phrase as the automaton holds it (for `explain`).
+    pub fn normalize_phrase(&self, phrase: &str) -> String {
+        self.normalizer.normalize_phrase(phrase)
+    }
+
+    /// Every leaf of an expression with the composite expression nearest above it (for
+    /// `explain`).
+    pub fn leaf_contexts(&self, root: ExprId) -> Vec<(u32, LeafContext)> {
+        let mut out = Vec::new();
+        self.contexts_into(root, &LeafContext::Plain, &mut out);
+        out
+    }
+
+    fn contexts_into(&self, e: ExprId, cx: &LeafContext, out: &mut Vec<(u32, LeafContext)>) {
+        match &self.exprs[e as usize] {
+            Expr::Leaf(l) => out.push((*l, cx.clone())),
+            Expr::Any(items) => items.iter().for_each(|&i| self.contexts_into(i, cx, out)),
+            Expr::All(items) => items
+                .iter()
+                .for_each(|&i| self.contexts_into(i, &LeafContext::All, out)),
+            Expr::Not(inner) => self.contexts_into(*inner, &LeafContext::Not, out),
+            Expr::Near { items, within } => {
+                let sets = items
+                    .iter()
+                    .map(|&i| {
+                        let mut v = Vec::new();
+                        leaves_of(&self.exprs, i, &mut v);
+                        v
+                    })
+                    .collect();
+                let near = LeafContext::Near {
+                    items: sets,
+                    within: *within,
+                };
+                items
+                    .iter()
+                    .for_each(|&i| self.contexts_into(i, &near, out));
+            }
+        }
     }
 
     /// Whether an expression could match the scanned turn at all (cheap pre-check).
@@ -498,31 +690,7 @@ impl Matcher {
                         if *gated && scratch.leaf_hits(*l).next().is_none() {
                             return;
                         }
-                        let norm = &scratch.norm;
-                        let text = norm.text.as_str();
-                        let hit = |m: regex_automata::Match| Hit {
-                            start: m.start() as u32,
-                            end: m.end() as u32,
-                        };
-                        let mut found: Vec<Hit> = if norm.has_separators() {
-                            // each stretch between stripped regions on its own (look-around
-                            // still sees the text around it), so no match is inside or across
-                            // a region
-                            norm.segments()
-                                .flat_map(|seg| {
-                                    re.regex()
-                                        .find_iter(regex_automata::Input::new(text).range(seg))
-                                        .filter(|m| !m.is_empty())
-                                        .map(hit)
-                                })
-                                .collect()
-                        } else {
-                            re.regex()
-                                .find_iter(text)
-                                .filter(|m| !m.is_empty())
-                                .map(hit)
-                                .collect()
-                        };
+                        let mut found = self.regex_matches(re, &scratch.norm);
                         if leaf.negation {
                             found.retain(|&s| !self.negators.negated(&scratch.norm, s));
                         }
@@ -607,6 +775,40 @@ impl TurnScratch {
     pub(crate) fn take_near_overflow(&mut self) -> bool {
         std::mem::take(&mut self.near_overflow)
     }
+}
+
+/// Notes a leaf's match (dropped, with its reason, or kept) in an explained run's trace.
+#[cold]
+#[inline(never)]
+fn note_leaf(
+    trace: &mut Trace,
+    leaf: u32,
+    text: &str,
+    norm: &crate::normalize::Normalized,
+    span: Hit,
+    dropped: Option<DropReason>,
+) {
+    let at = At::of(trace.turn, text, norm, span);
+    let n = norm.text[span.start as usize..span.end as usize].to_string();
+    trace.note(Raw::Leaf {
+        leaf,
+        at,
+        norm: n,
+        dropped,
+    });
+}
+
+#[cold]
+#[inline(never)]
+fn note_drop(
+    trace: &mut Trace,
+    leaf: u32,
+    text: &str,
+    norm: &crate::normalize::Normalized,
+    span: Hit,
+    reason: DropReason,
+) {
+    note_leaf(trace, leaf, text, norm, span, Some(reason));
 }
 
 /// Every leaf of an expression.

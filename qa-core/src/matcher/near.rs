@@ -8,9 +8,9 @@ use crate::normalize::Normalized;
 #[derive(Debug)]
 pub(crate) struct OutOfSteps;
 
-/// Finds, for each occurrence that can start a chain, every chain from it, and pushes their
-/// union: the span from that occurrence's start to the latest end of a chain (every chain is a
-/// match, and a rule's overlapping matches are one). `occ` holds (span, item) pairs; `k` is the number of items (at most
+/// Finds, for each occurrence that can start a chain, every chain from it, and pushes one match
+/// per distinct end: every chain is a match (a rule's `except` is applied to each before a rule's
+/// overlapping matches are merged into one, so chains from one start are not merged here). `occ` holds (span, item) pairs; `k` is the number of items (at most
 /// `NEAR_MAX_ITEMS`, so a set of items fits a `u64`). Every occurrence looked at from a chain is
 /// one step; past `max_steps`, the search stops with an error rather than a partial answer.
 pub(crate) fn chains(
@@ -39,13 +39,14 @@ pub(crate) fn chains(
     let mut steps: usize = 0;
     // depth-first search from every start occurrence; (index, items, end char, end byte)
     let mut stack: Vec<(usize, u64, usize, u32)> = Vec::new();
+    let mut ends: Vec<u32> = Vec::new();
     for i in 0..occ.len() {
         stack.clear();
+        ends.clear();
         stack.push((i, bit(occ[i].3), occ[i].1, occ[i].2.end));
-        let mut best: Option<u32> = None;
         while let Some((j, mask, end_char, end_byte)) = stack.pop() {
             if mask == full {
-                best = Some(best.map_or(end_byte, |b| b.max(end_byte)));
+                ends.push(end_byte);
                 continue;
             }
             for (l, o) in occ.iter().enumerate().skip(j + 1) {
@@ -62,12 +63,12 @@ pub(crate) fn chains(
                 stack.push((l, mask | bit(o.3), end_char.max(o.1), end_byte.max(o.2.end)));
             }
         }
-        if let Some(end) = best {
-            out.push(Hit {
-                start: occ[i].2.start,
-                end,
-            });
-        }
+        ends.sort_unstable();
+        ends.dedup();
+        out.extend(ends.iter().map(|&end| Hit {
+            start: occ[i].2.start,
+            end,
+        }));
     }
     Ok(())
 }

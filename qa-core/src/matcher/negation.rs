@@ -89,9 +89,16 @@ impl Negators {
     }
 
     /// Whether a negation word ends at most 4 characters before `span`, in the same clause.
+    #[inline]
     pub fn negated(&self, norm: &Normalized, span: Hit) -> bool {
+        self.negation(norm, span).is_some()
+    }
+
+    /// The negation word that ends at most 4 characters before `span` in the same clause, and
+    /// the normalized byte where it starts.
+    pub fn negation(&self, norm: &Normalized, span: Hit) -> Option<(usize, &'static str)> {
         if span == Hit::WHOLE {
-            return false;
+            return None;
         }
         let text = &norm.text;
         let start = span.start as usize;
@@ -99,8 +106,8 @@ impl Negators {
         let mut gap_end = start; // byte where the negator must end
         for gap in 0..=NEGATION_GAP {
             let head = &text[..gap_end];
-            if self.ends_with_negator(head, &text[gap_end..]) {
-                return true;
+            if let Some(neg) = self.ends_with_negator(head, &text[gap_end..]) {
+                return Some((gap_end - neg.len(), neg));
             }
             if gap == NEGATION_GAP {
                 break;
@@ -111,15 +118,15 @@ impl Negators {
                 _ => break,
             }
         }
-        false
+        None
     }
 
-    fn ends_with_negator(&self, head: &str, rest: &str) -> bool {
+    fn ends_with_negator(&self, head: &str, rest: &str) -> Option<&'static str> {
         if self.zh {
             for neg in ZH_NEGATORS {
                 if let Some(at) = head.strip_suffix(neg).map(str::len) {
                     if !ZH_NOT_NEGATIONS.iter().any(|w| covers(head, at, rest, w)) {
-                        return true;
+                        return Some(neg);
                     }
                 }
             }
@@ -136,12 +143,12 @@ impl Negators {
                         .next()
                         .is_none_or(|c| !segment::is_word_char(c));
                     if before_ok && after_ok {
-                        return true;
+                        return Some(neg);
                     }
                 }
             }
         }
-        false
+        None
     }
 }
 

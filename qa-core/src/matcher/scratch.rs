@@ -1,6 +1,7 @@
 //! Per-turn working memory: the normalized text, the leaf hits of the one scan, word boundaries.
 
 use super::Hit;
+use crate::explain::trace::Trace;
 use crate::normalize::Normalized;
 use crate::segment;
 
@@ -17,6 +18,8 @@ pub(crate) struct TurnScratch {
     pub(super) orig_len: usize,
     /// Set when a `near` expression ran out of `Limits::max_near_steps` on this turn.
     pub(super) near_overflow: bool,
+    /// What an explained run notes (`None` when scoring).
+    pub(crate) trace: Option<Box<Trace>>,
 }
 
 impl TurnScratch {

@@ -6,6 +6,8 @@ use serde::ser::SerializeMap;
 use super::{Compiled, EndCx, Kind, TurnCx};
 use crate::check::{Checker, RuleNode};
 use crate::error::RubricErrorKind;
+use crate::explain::trace::Raw;
+use crate::explain::{Measure, Measurement};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
@@ -80,6 +82,17 @@ impl Kind for Duration {
             let d = b - a;
             let over = rule.spec.max_seconds.is_some_and(|m| d > m);
             let under = rule.spec.min_seconds.is_some_and(|m| d < m);
+            let (min, max) = (rule.spec.min_seconds, rule.spec.max_seconds);
+            let index = rule.index;
+            cx.note(|| Raw::Measured {
+                rule: index,
+                m: Measurement {
+                    min,
+                    max,
+                    exceeded: over || under,
+                    ..Measurement::new(Measure::Duration, None, d)
+                },
+            });
             if over || under {
                 cx.push(rule, rule.finding());
             }

@@ -4,6 +4,7 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, EndCx, InWindow, Kind, LastWindow, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::Part;
 use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
@@ -57,13 +58,17 @@ impl Kind for Forbid {
         )
     }
 
+    fn roots(rule: &Compiled<Self>) -> Vec<(Part, ExprId)> {
+        vec![(Part::Match, rule.exprs)]
+    }
+
     fn gate(rule: &Compiled<Self>) -> Option<ExprId> {
         // `last: N` records every turn of the role, hit or not
         (!matches!(rule.common.window, Some(Window::Last(_)))).then_some(rule.exprs)
     }
 
     fn on_turn(rule: &Compiled<Self>, state: &mut LastWindow, cx: &mut TurnCx<'_>) {
-        let Some(window) = cx.scope(&rule.common) else {
+        let Some(window) = cx.scope(rule) else {
             return;
         };
         let mut found = Vec::new();

@@ -39,6 +39,8 @@ pub use silence::Silence;
 pub(crate) use window::{InWindow, LastWindow};
 
 use crate::check::{Checker, RuleNode};
+use crate::explain::trace::{At, OutOf, Raw, Trace};
+use crate::explain::{Measurement, Part};
 use crate::matcher::{ExprId, Hit, MatchCompiler, Matcher, TurnScratch};
 use crate::model::{Common, MatchExpr};
 use crate::options::Role;
@@ -90,6 +92,11 @@ pub(crate) trait Kind:
 
     /// Compiles the kind's expressions into the shared matcher.
     fn compile(&self, common: &Common, m: &mut MatchCompiler<'_>) -> Self::Compiled;
+
+    /// The kind's compiled expressions and the part of the rule each one is (for `explain`).
+    fn roots(_rule: &Compiled<Self>) -> Vec<(Part, ExprId)> {
+        Vec::new()
+    }
 
     /// The expression whose phrase hits are the only turns the rule needs to see, or `None`
     /// when it must see every turn.
@@ -246,6 +253,9 @@ impl<'a> TurnCx<'a> {
                 if !self.spans.is_empty() {
                     let mut excepted = Vec::new();
                     self.matcher.eval_unmerged(ex, self.scratch, &mut excepted);
+                    if self.scratch.trace.is_some() {
+                        self.note_except(expr, &excepted);
+                    }
                     self.spans
                         .retain(|s| !excepted.iter().any(|e| e.overlaps(*s)));
                     crate::matcher::merge(self.spans);
@@ -253,7 +263,81 @@ impl<'a> TurnCx<'a> {
             }
             _ => self.matcher.eval(expr, self.scratch, self.spans),
         }
+        if self.scratch.trace.is_some() {
+            self.note_eval(expr);
+        }
         !self.spans.is_empty()
+    }
+
+    /// A match in this turn's original text (for a trace).
+    pub(crate) fn at(&self, hit: Hit) -> At {
+        At::of(self.index, self.text, &self.scratch.norm, hit)
+    }
+
+    /// The trace of an explained run (`None` when scoring).
+    pub(crate) fn trace(&mut self) -> Option<&mut Trace> {
+        self.scratch.trace.as_deref_mut()
+    }
+
+    /// Notes the matches of `expr` that `except` drops (before they are dropped).
+    #[cold]
+    #[inline(never)]
+    fn note_except(&mut self, expr: ExprId, excepted: &[Hit]) {
+        let (index, text) = (self.index, self.text);
+        let Some(trace) = self.scratch.trace.as_deref_mut() else {
+            return;
+        };
+        let norm = &self.scratch.norm;
+        for s in self.spans.iter() {
+            if let Some(e) = excepted.iter().find(|e| e.overlaps(*s)) {
+                trace.note(Raw::Except {
+                    expr,
+                    at: At::of(index, text, norm, *s),
+                    by: At::of(index, text, norm, *e),
+                });
+            }
+        }
+    }
+
+    /// Notes what `expr` matched on this turn (after `except`).
+    #[cold]
+    #[inline(never)]
+    fn note_eval(&mut self, expr: ExprId) {
+        let (index, text) = (self.index, self.text);
+        let Some(trace) = self.scratch.trace.as_deref_mut() else {
+            return;
+        };
+        let norm = &self.scratch.norm;
+        let kept = self.spans.iter().map(|s| At::of(index, text, norm, *s));
+        trace.note(Raw::Eval {
+            expr,
+            turn: index,
+            kept: kept.collect(),
+        });
+    }
+
+    /// Notes that a part of `rule` did not look at this turn, and why (explained runs only).
+    pub fn note_out_of_scope<K: Kind>(&mut self, rule: &Compiled<K>, part: Part, why: OutOf) {
+        let (index, speaker) = (self.index, self.speaker);
+        if let Some(trace) = self.trace() {
+            trace.note(Raw::OutOfScope {
+                rule: rule.index,
+                part,
+                turn: index,
+                why,
+                speaker: speaker.to_string(),
+            });
+        }
+    }
+
+    /// Notes a measurement of `rule` (explained runs only).
+    pub fn note_measured<K: Kind>(&mut self, rule: &Compiled<K>, m: impl FnOnce() -> Measurement) {
+        if let Some(trace) = self.trace() {
+            trace.note(Raw::Measured {
+                rule: rule.index,
+                m: m(),
+            });
+        }
     }
 
     /// A finding of `rule` at this turn with the evidence `hit` (a match in the scanned text).
@@ -293,11 +377,17 @@ impl<'a> TurnCx<'a> {
     }
 
     /// Whether this turn is in the rule's scope: of its role, and in its window (how).
-    pub fn scope(&self, common: &Common) -> Option<InWindow> {
+    pub fn scope<K: Kind>(&mut self, rule: &Compiled<K>) -> Option<InWindow> {
+        let common = &rule.common;
         if !common.role.covers(self.role) {
+            self.note_out_of_scope(rule, Part::Match, OutOf::Role);
             return None;
         }
-        self.window_state(common)
+        let w = self.window_state(common);
+        if w.is_none() {
+            self.note_out_of_scope(rule, Part::Match, OutOf::Window);
+        }
+        w
     }
 
     /// The words of the normalized turn (for `repeat`).
@@ -316,12 +406,21 @@ pub(crate) struct EndCx<'a> {
     /// The last turn's end (or start).
     pub last_time: Option<f64>,
     pub(crate) findings: &'a mut Vec<(usize, Finding)>,
+    /// The trace of an explained run (`None` when scoring).
+    pub(crate) trace: Option<&'a mut Trace>,
 }
 
 impl EndCx<'_> {
     /// Records a finding.
     pub fn push<K: Kind>(&mut self, rule: &Compiled<K>, f: Finding) {
         self.findings.push((rule.index, f));
+    }
+
+    /// Notes something (explained runs only).
+    pub(crate) fn note(&mut self, e: impl FnOnce() -> Raw) {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.note(e());
+        }
     }
 }
 
@@ -549,6 +648,19 @@ macro_rules! rule_kinds {
                 match self.slots[r] {
                     $(Slot::$Variant(i) => self.$Variant[i].except,)+
                 }
+            }
+
+            /// Rule `r`'s compiled expressions and the part each is, `except` included (for
+            /// `explain`).
+            pub(crate) fn roots(&self, r: usize) -> Vec<(Part, ExprId)> {
+                let (mut roots, except) = match self.slots[r] {
+                    $(Slot::$Variant(i) => {
+                        let c = &self.$Variant[i];
+                        (<$Type as Kind>::roots(c), c.except)
+                    })+
+                };
+                roots.extend(except.map(|e| (Part::Except, e)));
+                roots
             }
 
             /// Whether rule `r` was met, at the end.

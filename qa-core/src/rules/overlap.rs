@@ -5,6 +5,7 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, EndCx, InWindow, Kind, LastWindow, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::{Measure, Measurement};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
@@ -55,7 +56,7 @@ impl Kind for Overlap {
     fn compile(&self, _: &Common, _: &mut MatchCompiler<'_>) {}
 
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
-        let Some(window) = cx.scope(&rule.common) else {
+        let Some(window) = cx.scope(rule) else {
             return;
         };
         let overlaps = match (cx.prev, cx.start) {
@@ -66,6 +67,13 @@ impl Kind for Overlap {
         };
         match window {
             InWindow::Last => {
+                if overlaps {
+                    let (turn, by) = (cx.index, overlapped_by(cx));
+                    cx.note_measured(rule, || Measurement {
+                        since_turn: turn.checked_sub(1),
+                        ..Measurement::new(Measure::Overlap, Some(turn), by)
+                    });
+                }
                 let found = if overlaps {
                     vec![rule.finding_at(cx.index)]
                 } else {
@@ -75,6 +83,15 @@ impl Kind for Overlap {
             }
             InWindow::Yes if overlaps => {
                 state.count += 1;
+                let (count, max) = (state.count, rule.spec.max_count);
+                let (turn, by) = (cx.index, overlapped_by(cx));
+                cx.note_measured(rule, || Measurement {
+                    since_turn: turn.checked_sub(1),
+                    count: Some(count),
+                    max: Some(max as f64),
+                    exceeded: count > max,
+                    ..Measurement::new(Measure::Overlap, Some(turn), by)
+                });
                 if state.count > rule.spec.max_count {
                     let f = rule.finding_at(cx.index);
                     cx.push(rule, f);
@@ -85,9 +102,18 @@ impl Kind for Overlap {
     }
 
     fn on_end(rule: &Compiled<Self>, state: &mut State, cx: &mut EndCx<'_>) {
+        // `last: N`: only the overlaps past the first `max_count` in the window count
         let held: Vec<_> = state.last.take().collect();
         for f in held.into_iter().skip(rule.spec.max_count) {
             cx.push(rule, f);
         }
+    }
+}
+
+/// How many seconds this turn started before the previous one ended.
+fn overlapped_by(cx: &TurnCx<'_>) -> f64 {
+    match (cx.prev.and_then(|p| p.end), cx.start) {
+        (Some(e), Some(s)) => e - s,
+        _ => 0.0,
     }
 }

@@ -9,6 +9,7 @@ use serde::ser::SerializeMap;
 use super::{Compiled, EndCx, InWindow, Kind, LastWindow, TurnCx};
 use crate::check::{Checker, RuleNode};
 use crate::error::RubricErrorKind;
+use crate::explain::{Measure, Measurement};
 use crate::matcher::{Hit, MatchCompiler};
 use crate::model::Common;
 
@@ -92,7 +93,7 @@ impl Kind for Repeat {
     fn compile(&self, _: &Common, _: &mut MatchCompiler<'_>) {}
 
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
-        let Some(window) = cx.scope(&rule.common) else {
+        let Some(window) = cx.scope(rule) else {
             return;
         };
         let words = cx.words();
@@ -108,6 +109,19 @@ impl Kind for Repeat {
             .earlier
             .iter()
             .any(|e| jaccard(e, &words) >= threshold);
+        if cx.trace().is_some() && !state.earlier.is_empty() {
+            let best = state
+                .earlier
+                .iter()
+                .map(|e| jaccard(e, &words))
+                .fold(0.0, f64::max);
+            let (turn, min) = (cx.index, rule.spec.similarity);
+            cx.note_measured(rule, || Measurement {
+                min: Some(min),
+                exceeded: repeated,
+                ..Measurement::new(Measure::Similarity, Some(turn), best)
+            });
+        }
         let found = if repeated {
             vec![cx.evidence(rule, Hit::WHOLE)]
         } else {

@@ -8,6 +8,8 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, EndCx, InWindow, Kind, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::trace::OutOf;
+use crate::explain::Part;
 use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr};
 use crate::options::{Negation, Window};
@@ -103,6 +105,10 @@ impl Kind for Require {
         )
     }
 
+    fn roots(rule: &Compiled<Self>) -> Vec<(Part, ExprId)> {
+        vec![(Part::Match, rule.exprs)]
+    }
+
     fn gate(rule: &Compiled<Self>) -> Option<ExprId> {
         // these windows record or decide at given turns, hit or not
         let every_turn = matches!(
@@ -115,6 +121,7 @@ impl Kind for Require {
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
         let common = &rule.common;
         if !common.role.covers(cx.role) {
+            cx.note_out_of_scope(rule, Part::Match, OutOf::Role);
             return;
         }
         let decided_now = match common.window {
@@ -122,7 +129,11 @@ impl Kind for Require {
             Some(Window::Turns(_, b)) => cx.index == b,
             _ => false,
         };
-        if let Some(w) = cx.window_state(common) {
+        let window = cx.window_state(common);
+        if window.is_none() {
+            cx.note_out_of_scope(rule, Part::Match, OutOf::Window);
+        }
+        if let Some(w) = window {
             let hit = cx.eval(rule.exprs, rule.except);
             match (w, common.window) {
                 (InWindow::Last, Some(Window::Last(n))) => {

@@ -14,6 +14,8 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, EndCx, Kind, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::trace::{OutOf, Raw};
+use crate::explain::Part;
 use crate::matcher::{ExprId, MatchCompiler};
 use crate::model::{Common, MatchExpr, Side};
 use crate::options::{Negation, Role, Within};
@@ -207,6 +209,13 @@ impl Kind for Respond {
         }
     }
 
+    fn roots(rule: &Compiled<Self>) -> Vec<(Part, ExprId)> {
+        vec![
+            (Part::When, rule.exprs.when),
+            (Part::Expect, rule.exprs.expect),
+        ]
+    }
+
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
         let spec = &rule.spec;
         let mut closed = Vec::new();
@@ -222,9 +231,22 @@ impl Kind for Respond {
         let expect_role = spec.expect.role.covers(cx.role);
         if expect_role {
             state.expect_turns += 1;
+        } else {
+            cx.note_out_of_scope(rule, Part::Expect, OutOf::Role);
         }
         if !state.pending.is_empty() && expect_role {
             if cx.eval(rule.exprs.expect, rule.except) {
+                if cx.trace().is_some() {
+                    let at = cx.at(cx.spans[0]);
+                    let triggers = state.pending.keys().copied().collect();
+                    if let Some(t) = cx.trace() {
+                        t.note(Raw::Answered {
+                            rule: rule.index,
+                            triggers,
+                            at,
+                        });
+                    }
+                }
                 state.pending.clear();
                 state.deadlines.clear();
             } else if let Within::Turns(_) = spec.within {
@@ -239,9 +261,14 @@ impl Kind for Respond {
             }
         }
         // 3. this turn as a trigger
-        if spec.when.role.covers(cx.role) && cx.eval(rule.exprs.when, rule.except) {
+        let when_role = spec.when.role.covers(cx.role);
+        if !when_role {
+            cx.note_out_of_scope(rule, Part::When, OutOf::Role);
+        }
+        if when_role && cx.eval(rule.exprs.when, rule.except) {
             let first = cx.spans[0];
             let finding = cx.evidence(rule, first);
+            let mut deadline = None;
             let expires = match spec.within {
                 Within::Turns(n) => state.unanswered.saturating_add(n),
                 Within::Seconds(s) => {
@@ -249,10 +276,21 @@ impl Kind for Respond {
                     let at = cx.end.or(cx.start).map(|t| t + s);
                     if let Some(at) = at.filter(|at| !at.is_nan()) {
                         state.deadlines.push(Deadline { at, turn: cx.index });
+                        deadline = Some(at);
                     }
                     usize::MAX
                 }
             };
+            if cx.trace().is_some() {
+                let at = cx.at(first);
+                if let Some(t) = cx.trace() {
+                    t.note(Raw::Trigger {
+                        rule: rule.index,
+                        at,
+                        deadline,
+                    });
+                }
+            }
             state.pending.insert(
                 cx.index,
                 Trigger {
@@ -264,7 +302,15 @@ impl Kind for Respond {
             );
         }
         closed.sort_by_key(|t| t.turn);
+        let index = cx.index;
         for t in closed {
+            if let Some(trace) = cx.trace() {
+                trace.note(Raw::Expired {
+                    rule: rule.index,
+                    trigger: t.turn,
+                    closed_at: index,
+                });
+            }
             cx.push(rule, t.finding);
         }
     }
@@ -272,10 +318,15 @@ impl Kind for Respond {
     fn on_end(rule: &Compiled<Self>, state: &mut State, cx: &mut EndCx<'_>) {
         let skip = rule.spec.at_end == AtEnd::Skip;
         for t in std::mem::take(&mut state.pending).into_values() {
-            if skip && t.seen == state.expect_turns {
-                continue;
+            let judged = !(skip && t.seen == state.expect_turns);
+            cx.note(|| Raw::AtEnd {
+                rule: rule.index,
+                trigger: t.turn,
+                judged,
+            });
+            if judged {
+                cx.push(rule, t.finding);
             }
-            cx.push(rule, t.finding);
         }
     }
 }

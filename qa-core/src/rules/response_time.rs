@@ -7,6 +7,7 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, Kind, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::{Measure, Measurement};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 use crate::options::{Role, Scope};
@@ -39,6 +40,8 @@ impl ResponseTime {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     waiting_since: Option<f64>,
+    /// The turn whose start `waiting_since` is.
+    waiting_turn: usize,
     customer_waiting: bool,
     /// `scope: first`: the first reply has been judged.
     done: bool,
@@ -81,14 +84,13 @@ impl Kind for ResponseTime {
 
     fn on_turn(rule: &Compiled<Self>, state: &mut State, cx: &mut TurnCx<'_>) {
         match cx.role {
-            Role::Customer => {
-                if !state.customer_waiting {
-                    state.customer_waiting = true;
-                    state.waiting_since = cx.start;
-                } else if state.waiting_since.is_none() {
-                    state.waiting_since = cx.start;
-                }
+            // the first customer turn since the agent's, or the first with a time
+            Role::Customer if !state.customer_waiting || state.waiting_since.is_none() => {
+                state.customer_waiting = true;
+                state.waiting_since = cx.start;
+                state.waiting_turn = cx.index;
             }
+            Role::Customer => {}
             Role::Agent if state.customer_waiting && !state.done => {
                 let since = state.waiting_since.take();
                 state.customer_waiting = false;
@@ -96,6 +98,13 @@ impl Kind for ResponseTime {
                     state.done = true;
                 }
                 if let (Some(a), Some(c)) = (cx.start, since) {
+                    let (turn, from, max) = (cx.index, state.waiting_turn, rule.spec.max_seconds);
+                    cx.note_measured(rule, || Measurement {
+                        since_turn: Some(from),
+                        max: Some(max),
+                        exceeded: a - c > max,
+                        ..Measurement::new(Measure::Wait, Some(turn), a - c)
+                    });
                     if a - c > rule.spec.max_seconds {
                         let f = rule.finding_at(cx.index);
                         cx.push(rule, f);

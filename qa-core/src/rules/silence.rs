@@ -5,6 +5,7 @@ use serde::ser::SerializeMap;
 
 use super::{Compiled, Kind, TurnCx};
 use crate::check::{Checker, RuleNode};
+use crate::explain::{Measure, Measurement};
 use crate::matcher::MatchCompiler;
 use crate::model::Common;
 
@@ -53,6 +54,13 @@ impl Kind for Silence {
         }
         let prev = cx.prev.and_then(|p| p.end_or_start);
         if let (Some(s), Some(prev)) = (cx.start, prev) {
+            let (turn, max) = (cx.index, rule.spec.max_seconds);
+            cx.note_measured(rule, || Measurement {
+                since_turn: turn.checked_sub(1),
+                max: Some(max),
+                exceeded: s - prev > max,
+                ..Measurement::new(Measure::Gap, Some(turn), s - prev)
+            });
             if s - prev > rule.spec.max_seconds {
                 let f = rule.finding_at(cx.index);
                 cx.push(rule, f);
