@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use indexmap::IndexMap;
-use qa_core::{Engine, Report};
+use qa_core::{Breach, Engine, Report, ThresholdMonitor};
 use serde::Serialize;
 
 use crate::pipeline::{self, Options};
@@ -80,6 +80,8 @@ struct ReportJson<'a> {
     /// The conversations of every agent (channel) past `--max-groups`, together.
     #[serde(skip_serializing_if = "Option::is_none")]
     other_groups: Option<OtherJson<'a>>,
+    /// The rubric's `thresholds` breached (always present; empty when none is).
+    breaches: &'a [Breach],
 }
 
 #[derive(Debug, Serialize)]
@@ -296,7 +298,7 @@ impl Aggregate {
         (step * i as f64, step * (i + 1) as f64)
     }
 
-    fn to_json(&self, engine: &Engine) -> anyhow::Result<String> {
+    fn to_json(&self, engine: &Engine, breaches: &[Breach]) -> anyhow::Result<String> {
         let rubric = engine.rubric();
         let count = self.overall.count.max(1) as f64;
         let rules = self
@@ -356,6 +358,7 @@ impl Aggregate {
             by,
             groups,
             other_groups,
+            breaches,
         };
         let mut text = serde_json::to_string_pretty(&out)?;
         text.push('\n');
@@ -524,29 +527,45 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// What `qa report` was asked for, besides its inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions {
+    /// `--by`.
+    pub by: Option<GroupBy>,
+    /// `--format`.
+    pub format: ReportFormat,
+    /// `--top`.
+    pub top: usize,
+    /// `--max-groups`.
+    pub max_groups: usize,
+    /// `--fail-on-threshold`.
+    pub fail_on_threshold: bool,
+}
+
 /// Runs `qa report`.
-pub fn run(
-    engine: &Engine,
-    options: &Options,
-    by: Option<GroupBy>,
-    format: ReportFormat,
-    top: usize,
-    max_groups: usize,
-) -> anyhow::Result<Status> {
-    if max_groups == 0 {
+pub fn run(engine: &Engine, options: &Options, report: &ReportOptions) -> anyhow::Result<Status> {
+    if report.max_groups == 0 {
         anyhow::bail!("--max-groups must be at least 1");
     }
-    let mut agg = Aggregate::new(engine, by, max_groups);
-    let totals = pipeline::run(engine, options, &mut |report| {
-        agg.add(&report);
+    let mut agg = Aggregate::new(engine, report.by, report.max_groups);
+    let mut monitor = ThresholdMonitor::new(engine.rubric());
+    let totals = pipeline::run(engine, options, &mut |r| {
+        agg.add(&r);
+        monitor.add(&r);
         Ok(())
     })?;
-    let text = match format {
-        ReportFormat::Json => agg.to_json(engine)?,
-        ReportFormat::Table => agg.to_table(engine, top),
+    let breaches = monitor.breaches();
+    let text = match report.format {
+        ReportFormat::Json => agg.to_json(engine, &breaches)?,
+        ReportFormat::Table => {
+            agg.to_table(engine, report.top) + &crate::thresholds::table(engine, &breaches)
+        }
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(totals.status(options))
+    Ok(crate::thresholds::status(
+        totals.status(options),
+        report.fail_on_threshold && !breaches.is_empty(),
+    ))
 }

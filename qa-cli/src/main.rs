@@ -17,6 +17,7 @@ mod schema;
 mod sink;
 mod table;
 mod test_cases;
+mod thresholds;
 mod watch;
 mod yaml;
 
@@ -30,7 +31,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub enum Status {
     /// Everything was fine.
     Ok = 0,
-    /// A conversation failed (`--fail-on-failed`) or a `qa test` case failed.
+    /// A conversation failed (`--fail-on-failed`), a threshold was breached
+    /// (`--fail-on-threshold`) or a `qa test` case failed.
     Failed = 1,
     /// The rubric is invalid, or the command line is wrong.
     Invalid = 2,
@@ -98,6 +100,9 @@ enum Command {
         /// (channels) seen after that many are counted together, as "other".
         #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
         max_groups: usize,
+        /// Exit 1 when any of the rubric's `thresholds` is breached.
+        #[arg(long)]
+        fail_on_threshold: bool,
     },
     /// Live mode: read turns of many conversations as JSON Lines on stdin, write each pushed
     /// finding at once and each conversation's report when it closes.
@@ -119,6 +124,10 @@ enum Command {
         /// its own; 0 never does.
         #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_IDLE_LINES)]
         idle_lines: u64,
+        /// Write the original text: the rubric's `redact` does not mask findings' text (for
+        /// auditors).
+        #[arg(long)]
+        no_redact: bool,
     },
     /// Run a rubric's regression cases (YAML or JSONL); exit 1 if any case fails.
     Test {
@@ -149,6 +158,10 @@ struct RunArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Write the original text: the rubric's `redact` does not mask findings' text (for
+    /// auditors).
+    #[arg(long)]
+    no_redact: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,6 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!run.no_redact);
             output::score(&engine, &pipeline::Options::new(inputs, &run)?, format)
         }
         Command::Report {
@@ -233,12 +247,21 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             format,
             top,
             max_groups,
+            fail_on_threshold,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!run.no_redact);
             let options = pipeline::Options::new(inputs, &run)?;
-            aggregate::run(&engine, &options, by, format, top, max_groups)
+            let report = aggregate::ReportOptions {
+                by,
+                format,
+                top,
+                max_groups,
+                fail_on_threshold,
+            };
+            aggregate::run(&engine, &options, &report)
         }
         Command::Watch {
             rubric,
@@ -246,10 +269,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             max_open,
             max_open_bytes,
             idle_lines,
+            no_redact,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!no_redact);
             let bounds = watch::Bounds {
                 max_open,
                 max_open_bytes,
