@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any, Dict
 
 import qa_engine
 
@@ -18,7 +19,7 @@ rules:
   - {id: vip, kind: forbid, role: any, match: [张三丰先生]}
 """
 
-TRANSCRIPT = {
+TRANSCRIPT: Dict[str, Any] = {
     "id": "c1",
     "turns": [
         {"speaker": "customer", "text": "我是張三豐先生😀"},
