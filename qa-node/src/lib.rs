@@ -180,7 +180,7 @@ impl Engine {
 
     /// `text` with the rubric's `redact` applied, one code point for one (offsets into the
     /// original stay valid); unchanged when redaction is off or the rubric has none.
-    #[napi]
+    #[napi(ts_args_type = "text: string")]
     pub fn redact_text(&self, env: Env, text: Unknown) -> napi::Result<String> {
         let run = || {
             Ok(self
