@@ -82,6 +82,16 @@ export interface Report {
   skipped: Array<{ rule: string; reason: string }>
   /** Rules whose `only_if` condition never matched; present only when there are any. */
   not_applicable?: Array<{ rule: string }>
+  /** `true` when the rubric's `redact` masked the findings' `text` (one code point for one:
+   *  offsets still index the original); absent otherwise. */
+  redacted?: true
+}
+
+/** Options of `Engine.fromFile` and `Engine.fromString`. */
+export interface EngineOptions {
+  /** `false`: findings' `text` is the original, not masked by the rubric's `redact` (for
+   *  auditors). Default `true`. */
+  redact?: boolean
 }
 
 /** The `kind` of a `RubricError`: the core's `RubricErrorKind::as_str` (see `errorKinds()`). */
@@ -235,14 +245,17 @@ export interface Session {
 export declare class Engine {
   /**
    * Reads and compiles a rubric file; the extension (`.yaml`, `.yml`, `.json`, `.toml`)
-   * gives the format. Throws a `RubricError` when the rubric is invalid.
+   * gives the format. `options.redact: false`: findings' text is the original, not masked
+   * by the rubric's `redact` (for auditors). Throws a `RubricError` when the rubric is
+   * invalid.
    */
-  static fromFile(path: string): Engine
+  static fromFile(path: string, options?: EngineOptions): Engine
   /**
    * Compiles a rubric given as text in `format` (`"yaml"` — the default —, `"json"` or
-   * `"toml"`). Throws a `RubricError` when the rubric is invalid.
+   * `"toml"`); `options` as for `fromFile` (also in the place of `format`:
+   * `fromString(text, {redact: false})`). Throws a `RubricError` when the rubric is invalid.
    */
-  static fromString(text: string, format?: 'yaml' | 'json' | 'toml'): Engine
+  static fromString(text: string, format?: 'yaml' | 'json' | 'toml' | EngineOptions, options?: EngineOptions): Engine
   /** The rubric's name. */
   get rubricName(): string
   /** The number of rules in the rubric. */
@@ -252,6 +265,13 @@ export declare class Engine {
    * converted, before it is scored).
    */
   get limits(): Limits
+  /** Whether findings' text is masked: the rubric has `redact` and it was not turned off. */
+  get redacts(): boolean
+  /**
+   * `text` with the rubric's `redact` applied, one code point for one (offsets into the
+   * original stay valid); unchanged when redaction is off or the rubric has none.
+   */
+  redactText(text: string): string
   /**
    * Approximate memory of the compiled rubric, in bytes; reported to V8 as external memory,
    * so that engines nobody refers to any more are collected soon.

@@ -82,6 +82,16 @@ export interface Report {
   skipped: Array<{ rule: string; reason: string }>
   /** Rules whose `only_if` condition never matched; present only when there are any. */
   not_applicable?: Array<{ rule: string }>
+  /** `true` when the rubric's `redact` masked the findings' `text` (one code point for one:
+   *  offsets still index the original); absent otherwise. */
+  redacted?: true
+}
+
+/** Options of `Engine.fromFile` and `Engine.fromString`. */
+export interface EngineOptions {
+  /** `false`: findings' `text` is the original, not masked by the rubric's `redact` (for
+   *  auditors). Default `true`. */
+  redact?: boolean
 }
 
 /** The `kind` of a `RubricError`: the core's `RubricErrorKind::as_str` (see `errorKinds()`). */

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use qa_core::{Engine, Report};
+use qa_core::{Breach, Engine, Report, ThresholdMonitor};
 use serde::Serialize;
 
 use crate::html;
@@ -84,6 +84,8 @@ struct ReportJson<'a> {
     /// The conversations of every agent (channel) past `--max-groups`, together.
     #[serde(skip_serializing_if = "Option::is_none")]
     other_groups: Option<OtherJson<'a>>,
+    /// The rubric's `thresholds` breached (always present; empty when none is).
+    breaches: &'a [Breach],
 }
 
 #[derive(Debug, Serialize)]
@@ -307,18 +309,18 @@ impl Aggregate {
         (step * i as f64, step * (i + 1) as f64)
     }
 
-    fn to_json(&self, engine: &Engine) -> anyhow::Result<String> {
-        let mut text = serde_json::to_string_pretty(&self.json(engine))?;
+    fn to_json(&self, engine: &Engine, breaches: &[Breach]) -> anyhow::Result<String> {
+        let mut text = serde_json::to_string_pretty(&self.json(engine, breaches))?;
         text.push('\n');
         Ok(text)
     }
 
     /// The aggregate as the JSON value `qa report --format json` prints (for `--html`).
-    pub fn to_value(&self, engine: &Engine) -> serde_json::Value {
-        serde_json::to_value(self.json(engine)).expect("an aggregate always serializes")
+    pub fn to_value(&self, engine: &Engine, breaches: &[Breach]) -> serde_json::Value {
+        serde_json::to_value(self.json(engine, breaches)).expect("an aggregate always serializes")
     }
 
-    fn json<'a>(&'a self, engine: &'a Engine) -> ReportJson<'a> {
+    fn json<'a>(&'a self, engine: &'a Engine, breaches: &'a [Breach]) -> ReportJson<'a> {
         let rubric = engine.rubric();
         let count = self.overall.count.max(1) as f64;
         let rules = self
@@ -374,6 +376,7 @@ impl Aggregate {
             by,
             groups,
             other_groups,
+            breaches,
         }
     }
 
@@ -565,41 +568,58 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Runs `qa report`; with `html`, also writes the page there.
-pub fn run(
-    engine: &Engine,
-    options: &Options,
-    by: Option<GroupBy>,
-    format: ReportFormat,
-    top: usize,
-    max_groups: usize,
-    html: Option<&Path>,
-) -> anyhow::Result<Status> {
-    if max_groups == 0 {
+/// What `qa report` was asked for, besides its inputs.
+#[derive(Debug, Clone)]
+pub struct ReportOptions<'a> {
+    /// `--by`.
+    pub by: Option<GroupBy>,
+    /// `--format`.
+    pub format: ReportFormat,
+    /// `--top`.
+    pub top: usize,
+    /// `--max-groups`.
+    pub max_groups: usize,
+    /// `--fail-on-threshold`.
+    pub fail_on_threshold: bool,
+    /// `--html`: also write the page there.
+    pub html: Option<&'a Path>,
+}
+
+/// Runs `qa report`.
+pub fn run(engine: &Engine, options: &Options, report: &ReportOptions) -> anyhow::Result<Status> {
+    if report.max_groups == 0 {
         anyhow::bail!("--max-groups must be at least 1");
     }
-    let mut agg = Aggregate::new(engine, by, max_groups);
-    let mut page = match html {
-        Some(path) => Some(html::Writer::create(path, engine, max_groups)?),
+    let mut agg = Aggregate::new(engine, report.by.clone(), report.max_groups);
+    let mut monitor = ThresholdMonitor::new(engine.rubric());
+    let mut page = match report.html {
+        Some(path) => Some(html::Writer::create(path, engine, report.max_groups)?),
         None => None,
     };
-    let totals = pipeline::run_keeping(engine, options, page.is_some(), &mut |report, t| {
-        agg.add(&report);
+    let totals = pipeline::run_keeping(engine, options, page.is_some(), &mut |r, t| {
+        agg.add(&r);
+        monitor.add(&r);
         match (&mut page, t) {
-            (Some(page), Some(transcript)) => page.add(&report, &transcript),
+            (Some(page), Some(transcript)) => page.add(&r, &transcript),
             _ => Ok(()),
         }
     })?;
+    let breaches = monitor.breaches();
     if let Some(page) = page {
-        // the rubric's threshold breaches go here once it has them: Some(&breaches)
-        page.finish(engine, &agg.to_value(engine), None)?;
+        let judged = (!engine.rubric().thresholds().is_empty()).then_some(&breaches[..]);
+        page.finish(engine, &agg.to_value(engine, &breaches), judged)?;
     }
-    let text = match format {
-        ReportFormat::Json => agg.to_json(engine)?,
-        ReportFormat::Table => agg.to_table(engine, top),
+    let text = match report.format {
+        ReportFormat::Json => agg.to_json(engine, &breaches)?,
+        ReportFormat::Table => {
+            agg.to_table(engine, report.top) + &crate::thresholds::table(engine, &breaches)
+        }
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(totals.status(options))
+    Ok(crate::thresholds::status(
+        totals.status(options),
+        report.fail_on_threshold && !breaches.is_empty(),
+    ))
 }

@@ -26,6 +26,7 @@ mod sink;
 mod stats;
 mod table;
 mod test_cases;
+mod thresholds;
 mod watch;
 mod yaml;
 
@@ -39,7 +40,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub enum Status {
     /// Everything was fine.
     Ok = 0,
-    /// A conversation failed (`--fail-on-failed`) or a `qa test` case failed.
+    /// A conversation failed (`--fail-on-failed`), a threshold was breached
+    /// (`--fail-on-threshold`) or a `qa test` case failed.
     Failed = 1,
     /// The rubric is invalid, or the command line is wrong.
     Invalid = 2,
@@ -112,6 +114,9 @@ enum Command {
         /// values seen after that many are counted together, as "other".
         #[arg(long, value_name = "N", default_value_t = aggregate::DEFAULT_MAX_GROUPS)]
         max_groups: usize,
+        /// Exit 1 when any of the rubric's `thresholds` is breached.
+        #[arg(long)]
+        fail_on_threshold: bool,
         /// Also write one self-contained HTML page to FILE: summary, charts, tables, and every
         /// conversation with its evidence marked, filterable (opens from disk, no network).
         #[arg(long, value_name = "FILE")]
@@ -152,6 +157,10 @@ enum Command {
         /// its own; 0 never does.
         #[arg(long, value_name = "N", default_value_t = watch::DEFAULT_IDLE_LINES)]
         idle_lines: u64,
+        /// Write the original text: the rubric's `redact` does not mask findings' text (for
+        /// auditors).
+        #[arg(long)]
+        no_redact: bool,
     },
     /// Run a rubric's regression cases (YAML or JSONL); exit 1 if any case fails.
     Test {
@@ -246,6 +255,10 @@ struct ReadArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Write the original text: the rubric's `redact` does not mask findings' text (for
+    /// auditors).
+    #[arg(long)]
+    no_redact: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -343,6 +356,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                     jobs: None,
                     max_line_bytes: input::DEFAULT_MAX_LINE_BYTES,
                     no_progress: false,
+                    no_redact: false,
                 };
                 Some(pipeline::Options::read(sample, &read)?)
             };
@@ -362,6 +376,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!run.read.no_redact);
             output::score(&engine, &pipeline::Options::new(inputs, &run)?, format)
         }
         Command::Report {
@@ -373,13 +388,22 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             top,
             max_groups,
             html,
+            fail_on_threshold,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!run.read.no_redact);
             let options = pipeline::Options::new(inputs, &run)?;
-            let html = html.as_deref();
-            aggregate::run(&engine, &options, by, format, top, max_groups, html)
+            let report = aggregate::ReportOptions {
+                by,
+                format,
+                top,
+                max_groups,
+                fail_on_threshold,
+                html: html.as_deref(),
+            };
+            aggregate::run(&engine, &options, &report)
         }
         Command::Diff {
             old,
@@ -393,6 +417,10 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let (Some(old), Some(new)) = (old, new) else {
                 return Ok(Status::Invalid);
             };
+            let (old, new) = (
+                old.with_redact(!read.no_redact),
+                new.with_redact(!read.no_redact),
+            );
             diff::run(&old, &new, &pipeline::Options::read(inputs, &read)?, format)
         }
         Command::Watch {
@@ -401,10 +429,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             max_open,
             max_open_bytes,
             idle_lines,
+            no_redact,
         } => {
             let Some(engine) = check::load(&rubric)? else {
                 return Ok(Status::Invalid);
             };
+            let engine = engine.with_redact(!no_redact);
             let bounds = watch::Bounds {
                 max_open,
                 max_open_bytes,

@@ -1139,3 +1139,155 @@ fn test_with_an_unreadable_cases_file_exits_2() {
     let empty = temp_file("none.yaml", b"cases: []\n");
     assert_eq!(code(&run(&["test", &r, &empty])), 2);
 }
+
+// ── redact and thresholds ─────────────────────────────────────────────────────────────
+
+const PII_RUBRIC: &str = r##"
+rubric: pii
+scoring: {pass: 80}
+redact: {builtin: [phone_cn, email], mask: "#"}
+rules:
+  - {id: phone, kind: forbid, match: [{regex: '1[3-9]\d{9}'}], deduct: 30, alert: true}
+  - {id: mail, kind: forbid, role: customer, match: [{regex: '\S+@\S+'}]}
+thresholds:
+  - {id: low, metric: mean_score, by: agent, below: 80}
+  - {id: leaks, metric: "rule_rate:phone", above: 0.4}
+  - {id: unjudged, metric: pass_rate, by: channel, below: 1, min_count: 3}
+"##;
+
+/// Three conversations: a1 leaks a phone number (score 70), a1 does not (100), one without an
+/// agent leaks one (70).
+const PII_INPUT: &str = concat!(
+    r#"{"id": "c1", "agent": "a1", "channel": "web", "turns": [{"speaker": "agent", "text": "您的电话13800138000"}, {"speaker": "customer", "text": "邮箱 me@x.cn"}]}"#,
+    "\n",
+    r#"{"id": "c2", "agent": "a1", "channel": "web", "turns": [{"speaker": "agent", "text": "您好"}]}"#,
+    "\n",
+    r#"{"id": "c3", "turns": [{"speaker": "agent", "text": "电话：１３９１２３４５６７８"}]}"#,
+    "\n",
+);
+
+#[test]
+fn score_masks_findings_text_and_no_redact_shows_the_original() {
+    let rubric = temp_file("pii.yaml", PII_RUBRIC.as_bytes());
+    let out = run_stdin(&["score", &rubric], PII_INPUT);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reports = json_lines(&out);
+    assert_eq!(reports[0]["redacted"], true);
+    assert_eq!(reports[0]["findings"][0]["text"], "###########");
+    assert_eq!(reports[0]["findings"][0]["start"], 4);
+    assert_eq!(reports[0]["findings"][1]["text"], "#######");
+    assert_eq!(reports[2]["findings"][0]["text"], "###########");
+    let out = run_stdin(&["score", &rubric, "--no-redact"], PII_INPUT);
+    let reports = json_lines(&out);
+    assert!(reports[0].get("redacted").is_none());
+    assert_eq!(reports[0]["findings"][0]["text"], "13800138000");
+    assert_eq!(reports[0]["findings"][1]["text"], "me@x.cn");
+    assert_eq!(reports[2]["findings"][0]["text"], "１３９１２３４５６７８");
+    // a rubric without `redact`: nothing changes, with or without the flag
+    let small = temp_file("small.yaml", SMALL_RUBRIC.as_bytes());
+    let line = r#"{"turns": [{"speaker": "agent", "text": "这是规定13800138000"}]}"#;
+    let a = stdout(&run_stdin(&["score", &small], line));
+    let b = stdout(&run_stdin(&["score", &small, "--no-redact"], line));
+    assert_eq!(a, b);
+    assert!(a.contains("这是规定") && !a.contains("redacted"));
+}
+
+#[test]
+fn watch_masks_pushed_findings_unless_no_redact() {
+    let rubric = temp_file("pii.yaml", PII_RUBRIC.as_bytes());
+    let input = concat!(
+        r#"{"conversation": "c1", "speaker": "agent", "text": "拨打138-0013-8000或13800138000"}"#,
+        "\n",
+        r#"{"conversation": "c1", "end": true}"#,
+        "\n"
+    );
+    let out = run_stdin(&["watch", &rubric], input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["finding"]["text"], "###########");
+    assert_eq!(lines[1]["report"]["redacted"], true);
+    assert!(!stdout(&out).contains("13800138000"));
+    let out = run_stdin(&["watch", &rubric, "--no-redact"], input);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["finding"]["text"], "13800138000");
+    assert!(lines[1]["report"].get("redacted").is_none());
+}
+
+#[test]
+fn report_lists_breaches_in_json_and_text_and_fails_on_threshold() {
+    let rubric = temp_file("pii.yaml", PII_RUBRIC.as_bytes());
+    let out = run_stdin(&["report", &rubric, "--format", "json"], PII_INPUT);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // a1: (70 + 100) / 2 = 85, not below 80; no agent: 70 < 80. phone in 2 of 3 > 0.4.
+    // pass_rate by channel: web has 2 conversations, under min_count 3: not judged
+    assert_eq!(
+        v["breaches"],
+        serde_json::json!([
+            {"threshold": "low", "group": null, "value": 70.0, "limit": 80.0, "count": 1},
+            {"threshold": "leaks", "group": "all", "value": 2.0 / 3.0, "limit": 0.4, "count": 3},
+        ])
+    );
+    let out = run_stdin(&["report", &rubric, "--fail-on-threshold"], PII_INPUT);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("threshold breaches"), "{text}");
+    let low = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("low "))
+        .unwrap();
+    assert!(
+        low.contains("mean_score")
+            && low.contains(" - ")
+            && low.contains("70.0")
+            && low.contains("below 80.0"),
+        "{low}"
+    );
+    let leaks = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("leaks"))
+        .unwrap();
+    assert!(
+        leaks.contains("66.7%") && leaks.contains("above 40.0%"),
+        "{leaks}"
+    );
+    // no breach: exit 0 with the flag, and an empty list in JSON
+    let fine = r#"{"agent": "a1", "turns": [{"speaker": "agent", "text": "您好"}]}"#;
+    let out = run_stdin(
+        &["report", &rubric, "--format", "json", "--fail-on-threshold"],
+        fine,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["breaches"], serde_json::json!([]));
+    let out = run_stdin(&["report", &rubric], fine);
+    assert!(
+        stdout(&out).contains("none (3 thresholds judged)"),
+        "{}",
+        stdout(&out)
+    );
+    // a rubric without thresholds: `breaches` is still there, and the text has no section
+    let small = temp_file("small.yaml", SMALL_RUBRIC.as_bytes());
+    let out = run_stdin(
+        &["report", &small, "--format", "json", "--fail-on-threshold"],
+        fine,
+    );
+    assert_eq!(code(&out), 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["breaches"], serde_json::json!([]));
+    assert!(!stdout(&run_stdin(&["report", &small], fine)).contains("threshold"));
+    // bad input still exits 3, breaches or not
+    let bad = format!("{PII_INPUT}not json\n");
+    let out = run_stdin(&["report", &rubric, "--fail-on-threshold"], &bad);
+    assert_eq!(code(&out), 3);
+}
+
+#[test]
+fn report_with_an_unknown_threshold_metric_is_a_rubric_error() {
+    let text = "rubric: r\nrules: [{id: a, kind: forbid, match: [x]}]\nthresholds:\n  - {id: t, metric: \"rule_rate:b\", above: 0}\n";
+    let rubric = temp_file("bad.yaml", text.as_bytes());
+    let out = run_stdin(&["report", &rubric], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains(":4:21:"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rule_rate:b"), "{}", stderr(&out));
+}

@@ -312,11 +312,29 @@ fn every_example_page_matches_qa_score() {
             );
         }
         assert!(els.iter().filter(|e| e.name == "svg").count() >= 2);
-        let thresholds = els.iter().find(|e| e.attrs.contains_key("data-thresholds"));
-        assert!(thresholds
+        let thresholds = &els
+            .iter()
+            .find(|e| e.attrs.contains_key("data-thresholds"))
             .unwrap()
-            .text
-            .contains("No thresholds in this rubric"));
+            .text;
+        // the section lists what `qa report --format json` lists under `breaches`
+        let (rubric, data) = (example("rubrics", name), example("data", name));
+        let out = run(&["report", &rubric, &data, "--format", "json"]);
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let breaches = json["breaches"].as_array().unwrap();
+        let has_thresholds = std::fs::read_to_string(&rubric)
+            .unwrap()
+            .contains("\nthresholds:");
+        if !has_thresholds {
+            assert!(thresholds.contains("No thresholds in this rubric"), "{name}");
+        } else if breaches.is_empty() {
+            assert!(thresholds.contains("No threshold breached"), "{name}");
+        } else {
+            for b in breaches {
+                let id = b["threshold"].as_str().unwrap();
+                assert!(thresholds.contains(id), "{name}: breach {id} not on the page");
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::matcher::{AutomatonChoice, ExprId, MatchCompiler, Matcher};
 use crate::model::{MatchExpr, RegexItem};
 use crate::options::{Negation, Role};
 use crate::pattern;
+use crate::redact::Redactor;
 use crate::rubric::Rubric;
 use crate::rules::CompiledRules;
 use crate::transcript::{Transcript, Turn};
@@ -26,6 +27,8 @@ pub(crate) struct CompiledRubric {
     pub categories: Vec<String>,
     /// Per rule: its `only_if` condition (the role, the compiled match), if it has one.
     pub conditions: Vec<Option<(Role, ExprId)>>,
+    /// The rubric's `redact`, compiled, if it has one.
+    pub redactor: Option<Redactor>,
 }
 
 impl CompiledRubric {
@@ -67,6 +70,7 @@ impl CompiledRubric {
         let matcher = mc
             .finish(&gates, rubric.locale, &limits, automaton)
             .map_err(|d| fail(d.at(rubric.pos.0)))?;
+        let redactor = Redactor::build(&rubric, &limits, automaton).map_err(fail)?;
         let mut categories: Vec<String> = Vec::new();
         for r in &rubric.rules {
             if let Some(c) = r.category() {
@@ -82,6 +86,7 @@ impl CompiledRubric {
             limits,
             categories,
             conditions,
+            redactor,
         })
     }
 
@@ -217,6 +222,18 @@ fn check_limits(rubric: &Rubric, limits: &Limits) -> Result<(), Diagnostic> {
         }
         if let Some(side) = &rule.common.only_if {
             walk.expr(&side.matcher, 0).map_err(in_rule)?;
+        }
+    }
+    if let Some(redact) = rubric.redact() {
+        for e in redact.matcher() {
+            walk.expr(e, 1).map_err(|d| {
+                let d = if d.line.is_none() {
+                    d.at(redact.position())
+                } else {
+                    d
+                };
+                d.help("in `redact.match`")
+            })?;
         }
     }
     Ok(())

@@ -49,19 +49,40 @@ use crate::transcript::{SessionMeta, Transcript};
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<CompiledRubric>,
+    /// Whether the rubric's `redact` masks the text this engine hands out.
+    redact: bool,
 }
 
-/// Builds an [`Engine`] with non-default [`Limits`].
-#[derive(Debug, Clone, Default)]
+/// Builds an [`Engine`] with non-default [`Limits`], or with the rubric's `redact` turned off.
+#[derive(Debug, Clone)]
 pub struct EngineBuilder {
     limits: Limits,
     automaton: AutomatonChoice,
+    redact: bool,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            limits: Limits::default(),
+            automaton: AutomatonChoice::default(),
+            redact: true,
+        }
+    }
 }
 
 impl EngineBuilder {
     /// Sets the limits (also applied to transcripts by `try_score` and `try_push`).
     pub fn limits(mut self, limits: Limits) -> EngineBuilder {
         self.limits = limits;
+        self
+    }
+
+    /// Whether the rubric's `redact` masks the text the engine hands out (default true; false
+    /// is for auditors who must see the original: `qa score --no-redact`). Rules match the
+    /// original text either way. See [`Engine::with_redact`].
+    pub fn redact(mut self, on: bool) -> EngineBuilder {
+        self.redact = on;
         self
     }
 
@@ -80,6 +101,7 @@ impl EngineBuilder {
     pub fn build(self, rubric: Rubric) -> Result<Engine, RubricError> {
         Ok(Engine {
             inner: Arc::new(CompiledRubric::build(rubric, self.limits, self.automaton)?),
+            redact: self.redact,
         })
     }
 }
@@ -109,6 +131,58 @@ impl Engine {
 
     pub(crate) fn compiled(&self) -> &CompiledRubric {
         &self.inner
+    }
+
+    /// The same engine (sharing its compiled rubric) with the rubric's `redact` on or off.
+    ///
+    /// ```
+    /// use qa_core::{Engine, Rubric, Transcript, Turn};
+    ///
+    /// let engine = Engine::new(Rubric::from_yaml(r#"
+    /// rubric: r
+    /// redact: {builtin: [phone_cn]}
+    /// rules:
+    ///   - {id: phone, kind: forbid, match: [{regex: '1[3-9]\d{9}'}]}
+    /// "#).unwrap()).unwrap();
+    /// let t = Transcript { turns: vec![Turn::new("agent", "电话13800138000")], ..Default::default() };
+    /// let masked = engine.score(&t);
+    /// assert_eq!(masked.findings[0].text.as_deref(), Some("***********"));
+    /// assert!(masked.redacted);
+    /// let plain = engine.with_redact(false).score(&t);
+    /// assert_eq!(plain.findings[0].text.as_deref(), Some("13800138000"));
+    /// assert!(!plain.redacted);
+    /// ```
+    pub fn with_redact(&self, on: bool) -> Engine {
+        Engine {
+            inner: Arc::clone(&self.inner),
+            redact: on,
+        }
+    }
+
+    /// Whether the text this engine hands out is masked: the rubric has `redact` and it is on.
+    pub fn redacts(&self) -> bool {
+        self.redact && self.inner.redactor.is_some()
+    }
+
+    /// `text` as the engine hands transcript text out: with the rubric's `redact` applied, each
+    /// masked code point replaced by the mask, one for one, so code point offsets into the
+    /// original (a finding's `start`/`end`) are offsets into the result too. Borrowed when
+    /// nothing is masked (no `redact`, redaction off, or nothing found). For front ends that
+    /// show a turn's text (tables, the HTML report); findings' `text` is already masked.
+    ///
+    /// ```
+    /// let engine = qa_core::Engine::new(qa_core::Rubric::from_yaml(
+    ///     "rubric: r\nredact: {builtin: [phone_cn, email], mask: '#'}\nrules: []",
+    /// ).unwrap()).unwrap();
+    /// assert_eq!(engine.redact_text("打138-0013-8000或写信a@b.cn"), "打#############或写信######");
+    /// assert!(matches!(engine.redact_text("没有个人信息"), std::borrow::Cow::Borrowed(_)));
+    /// assert_eq!(engine.with_redact(false).redact_text("13800138000"), "13800138000");
+    /// ```
+    pub fn redact_text<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match &self.inner.redactor {
+            Some(r) if self.redact => r.mask_text(text),
+            _ => std::borrow::Cow::Borrowed(text),
+        }
     }
 
     /// The rubric this engine was compiled from.
@@ -192,6 +266,6 @@ impl Engine {
 
     /// Starts a live session for one conversation.
     pub fn session(&self, meta: SessionMeta) -> Session {
-        Session::new(Arc::clone(&self.inner), meta)
+        Session::new(Arc::clone(&self.inner), meta, self.redact)
     }
 }

@@ -55,6 +55,7 @@ mod model;
 mod normalize;
 mod options;
 mod pattern;
+mod redact;
 mod report;
 mod rubric;
 pub mod rules;
@@ -64,6 +65,7 @@ mod score;
 mod segment;
 mod session;
 mod source;
+mod thresholds;
 mod transcript;
 
 pub use builder::{RubricBuilder, RuleBuilder};
@@ -79,10 +81,12 @@ pub use limits::Limits;
 #[doc(hidden)]
 pub use matcher::AutomatonChoice;
 pub use model::{
-    List, ListRef, MatchExpr, NamedPattern, Near, Phrase, RegexItem, Scoring, Side, Speakers,
+    Bound, List, ListRef, MatchExpr, Metric, NamedPattern, Near, Phrase, Redact, RegexItem,
+    Scoring, Side, Speakers, Threshold,
 };
 pub use options::{
-    ChineseForm, Locale, Negation, Normalize, Role, Scope, Severity, Strip, Window, Within,
+    Builtin, ChineseForm, GroupBy, Locale, Negation, Normalize, Role, Scope, Severity, Strip,
+    Window, Within,
 };
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, NotApplicable, Report, Skipped, Span, Units};
@@ -92,6 +96,7 @@ pub use sample::{Dropped, PhraseHit, PhrasePart, PhraseSampler, SampledPhrase};
 pub use schema::rubric_schema;
 pub use session::Session;
 pub use source::Format;
+pub use thresholds::{Breach, ThresholdMonitor};
 pub use transcript::{SessionMeta, Transcript, Turn};
 
 /// The README's Rust example, run as a doctest.
@@ -122,6 +127,8 @@ mod oibits {
         assert_all::<PhraseHit>();
         assert_all::<Explanation>();
         assert_all::<ExplainError>();
+        assert_all::<ThresholdMonitor>();
+        assert_all::<Breach>();
         assert_send::<Session>();
     }
 }

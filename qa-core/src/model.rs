@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::options::{Negation, Role, Severity, Window};
+use crate::options::{Builtin, GroupBy, Negation, Role, Severity, Window};
 use crate::pattern::Pattern;
 use crate::source::Place as Pos;
 
@@ -449,4 +449,196 @@ pub(crate) struct Common {
     pub only_if: Option<Side>,
     #[schemars(skip)]
     pub pos: Pos,
+}
+
+/// `redact`: the personal data masked in every piece of transcript text the engine hands out
+/// (a finding's `text`, tables, the HTML report, `qa watch`), one code point for one, so offsets
+/// stay valid. Rules still match the original text. See `Engine::redact_text`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Redact {
+    /// Built-in kinds of personal data to mask: `phone_cn`, `id_cn`, `bank_card`, `email`.
+    #[schemars(with = "Option<Vec<Builtin>>")]
+    pub(crate) builtin: Vec<Builtin>,
+    /// More to mask: phrases, `"@list"`, `{regex}`, `"$pattern"` (any match expression), matched
+    /// as rules match (the rubric's `normalize`, but never hidden by `normalize.strip`).
+    #[schemars(rename = "match", with = "Option<MatchExpr>")]
+    pub(crate) matcher: Vec<MatchExpr>,
+    /// The one character each masked character becomes (default `*`).
+    #[schemars(with = "Option<char>")]
+    pub(crate) mask: char,
+    #[schemars(skip)]
+    pub(crate) pos: Pos,
+}
+
+impl Redact {
+    /// The built-in kinds masked, each once, in rubric order.
+    pub fn builtin(&self) -> &[Builtin] {
+        &self.builtin
+    }
+
+    /// The `match` items (empty when none).
+    pub fn matcher(&self) -> &[MatchExpr] {
+        &self.matcher
+    }
+
+    /// The mask character.
+    pub fn mask(&self) -> char {
+        self.mask
+    }
+
+    /// 1-based (line, column) of `redact` in the source.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.pos.0
+    }
+}
+
+impl Serialize for Redact {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if !self.builtin.is_empty() {
+            m.serialize_entry("builtin", &self.builtin)?;
+        }
+        if !self.matcher.is_empty() {
+            m.serialize_entry("match", &self.matcher)?;
+        }
+        m.serialize_entry("mask", &self.mask)?;
+        m.end()
+    }
+}
+
+/// What a threshold measures over a group of conversations.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// The mean score.
+    MeanScore,
+    /// The share of conversations that passed.
+    PassRate,
+    /// The share of conversations with a fatal finding.
+    FatalRate,
+    /// Findings (of any rule) per conversation.
+    FindingsPerConversation,
+    /// `rule_rate:<rule id>`: the share of conversations with at least one finding of the rule.
+    RuleRate(String),
+}
+
+impl Metric {
+    /// The plain metric names (`rule_rate:<rule id>` aside).
+    pub const NAMES: [&'static str; 4] = [
+        "mean_score",
+        "pass_rate",
+        "fatal_rate",
+        "findings_per_conversation",
+    ];
+
+    /// The metric as written in a rubric (`mean_score`, `rule_rate:complaint`).
+    pub fn name(&self) -> String {
+        match self {
+            Metric::MeanScore => "mean_score".into(),
+            Metric::PassRate => "pass_rate".into(),
+            Metric::FatalRate => "fatal_rate".into(),
+            Metric::FindingsPerConversation => "findings_per_conversation".into(),
+            Metric::RuleRate(rule) => format!("rule_rate:{rule}"),
+        }
+    }
+
+    /// Reads a metric name; `None` for an unknown one (a `rule_rate:` rule id is not checked
+    /// here).
+    pub(crate) fn parse(name: &str) -> Option<Metric> {
+        Some(match name {
+            "mean_score" => Metric::MeanScore,
+            "pass_rate" => Metric::PassRate,
+            "fatal_rate" => Metric::FatalRate,
+            "findings_per_conversation" => Metric::FindingsPerConversation,
+            _ => Metric::RuleRate(name.strip_prefix("rule_rate:")?.to_string()),
+        })
+    }
+}
+
+/// Which side of its limit a threshold is breached on.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// Breached when the value is strictly above the limit.
+    Above(f64),
+    /// Breached when the value is strictly below the limit.
+    Below(f64),
+}
+
+impl Bound {
+    /// The limit.
+    pub fn limit(self) -> f64 {
+        match self {
+            Bound::Above(x) | Bound::Below(x) => x,
+        }
+    }
+
+    /// Whether `value` breaches it: `value > limit` for `above`, `value < limit` for `below`
+    /// (a value equal to the limit is no breach).
+    pub fn breached_by(self, value: f64) -> bool {
+        match self {
+            Bound::Above(x) => value > x,
+            Bound::Below(x) => value < x,
+        }
+    }
+}
+
+/// One entry of `thresholds`: an alert over many conversations (异常预警), judged per group by
+/// [`ThresholdMonitor`](crate::ThresholdMonitor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub(crate) id: String,
+    pub(crate) metric: Metric,
+    pub(crate) by: GroupBy,
+    pub(crate) bound: Bound,
+    pub(crate) min_count: usize,
+    pub(crate) pos: Pos,
+}
+
+impl Threshold {
+    /// Its id, named in breaches.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What it measures.
+    pub fn metric(&self) -> &Metric {
+        &self.metric
+    }
+
+    /// What it groups conversations by.
+    pub fn by(&self) -> GroupBy {
+        self.by
+    }
+
+    /// `above` or `below`, with the limit.
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+
+    /// Groups with fewer conversations are not judged (at least 1).
+    pub fn min_count(&self) -> usize {
+        self.min_count
+    }
+
+    /// 1-based (line, column) of the entry in the source.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.pos.0
+    }
+}
+
+impl Serialize for Threshold {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("metric", &self.metric.name())?;
+        m.serialize_entry("by", &self.by)?;
+        match self.bound {
+            Bound::Above(x) => m.serialize_entry("above", &x)?,
+            Bound::Below(x) => m.serialize_entry("below", &x)?,
+        }
+        m.serialize_entry("min_count", &self.min_count)?;
+        m.end()
+    }
 }

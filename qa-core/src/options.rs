@@ -137,6 +137,77 @@ impl Default for Normalize {
     }
 }
 
+/// A built-in kind of personal data that `redact.builtin` masks (see `crate::redact` for exactly
+/// what each matches).
+#[non_exhaustive]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// Mainland mobile numbers: 11 digits `1[3-9]…`, with an optional `+86`/`86` and spaces or
+    /// dashes between the 3-4-4 groups.
+    PhoneCn,
+    /// 18-character resident ID numbers: a region code, a birth date, 3 digits and a check
+    /// character (a digit or `X`); the checksum is not verified.
+    IdCn,
+    /// 16–19 digit card numbers: one run of digits, or groups of four separated by one space or
+    /// dash (the last group 1–4 digits); no Luhn check.
+    BankCard,
+    /// E-mail addresses (`local@domain.tld`, ASCII).
+    Email,
+}
+
+impl Builtin {
+    /// The builtin's name as written in a rubric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builtin::PhoneCn => "phone_cn",
+            Builtin::IdCn => "id_cn",
+            Builtin::BankCard => "bank_card",
+            Builtin::Email => "email",
+        }
+    }
+
+    pub(crate) const CHOICES: [(&'static str, Builtin); 4] = [
+        ("phone_cn", Builtin::PhoneCn),
+        ("id_cn", Builtin::IdCn),
+        ("bank_card", Builtin::BankCard),
+        ("email", Builtin::Email),
+    ];
+}
+
+/// What a threshold groups conversations by.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    /// All conversations together: one group, named `all` (the default).
+    #[default]
+    All,
+    /// The transcript's `agent` (conversations without one: the group `null`).
+    Agent,
+    /// The transcript's `channel` (conversations without one: the group `null`).
+    Channel,
+}
+
+impl GroupBy {
+    /// The name as written in a rubric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::All => "all",
+            GroupBy::Agent => "agent",
+            GroupBy::Channel => "channel",
+        }
+    }
+
+    pub(crate) const CHOICES: [(&'static str, GroupBy); 3] = [
+        ("all", GroupBy::All),
+        ("agent", GroupBy::Agent),
+        ("channel", GroupBy::Channel),
+    ];
+}
+
 /// A role a speaker label maps to (plus `any` for rules).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

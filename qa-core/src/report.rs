@@ -84,6 +84,11 @@ pub struct Report {
     /// when there is one).
     #[serde(default)]
     pub not_applicable: Vec<NotApplicable>,
+    /// Whether the transcript text in this report (findings' `text`) was masked by the rubric's
+    /// `redact`: false when the rubric has none or the engine was built with redaction off.
+    /// Serialized as `"redacted": true` only when true (absent means false).
+    #[serde(default)]
+    pub redacted: bool,
 }
 
 /// What one category took and gave.
@@ -219,6 +224,9 @@ impl Serialize for InUnits<'_, Report> {
         m.serialize_entry("skipped", &r.skipped)?;
         if !r.not_applicable.is_empty() {
             m.serialize_entry("not_applicable", &r.not_applicable)?;
+        }
+        if r.redacted {
+            m.serialize_entry("redacted", &true)?;
         }
         m.end()
     }

@@ -27,7 +27,7 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 use crate::check::NEAR_MAX_ITEMS;
-use crate::model::{Common, List, MatchExpr, Side};
+use crate::model::{Common, List, MatchExpr, Metric, Side, Threshold};
 use crate::options::{Role, Severity};
 use crate::rubric::Rubric;
 use crate::rules::Kind;
@@ -40,6 +40,8 @@ pub(crate) const NOT_EXPRESSED: &[&str] = &[
     "regexes compile (the `regex` crate's syntax) and do not match empty text",
     "`window: {turns/seconds: [from, to]}` has from ≤ to",
     "every category under `scoring.category_caps` is named by some rule",
+    "`redact` has `builtin` or `match` (or both), and its `mask` is a visible character",
+    "threshold ids are unique, and `rule_rate:<rule id>` names a rule of the rubric",
     "a phrase is not empty once normalized (e.g. made only of `normalize.skip` characters)",
     "counts (`first`, `last`, `within`, `max_count`, …) are written as whole numbers: `2.0` passes the schema, not the checker",
     "the limits of untrusted input: sizes, numbers of rules and phrases, nesting depth",
@@ -356,6 +358,40 @@ impl JsonSchema for MatchExpr {
                 item("all", items, "Every item, in the same turn."),
                 item("not", expr, "Inside `any`/`all`: the turn has no match of the item."),
             ]
+        })
+    }
+}
+
+impl JsonSchema for Threshold {
+    fn schema_name() -> Cow<'static, str> {
+        "Threshold".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let metrics: Vec<Value> = Metric::NAMES.iter().map(|&m| m.into()).collect();
+        json_schema!({
+            "description": "An alert over many conversations: breached by a group whose metric is strictly above `above` or strictly below `below`.",
+            "type": "object",
+            "properties": {
+                "id": {"type": ["string", "number"], "description": "Unique id of the threshold, named in its breaches."},
+                "metric": {
+                    "description": "What is measured per group: mean_score, pass_rate, fatal_rate, findings_per_conversation, or rule_rate:<rule id> (the share of conversations with at least one finding of that rule).",
+                    "anyOf": [
+                        {"enum": metrics},
+                        {"type": "string", "pattern": "^rule_rate:[A-Za-z0-9_.-]+$"},
+                    ],
+                },
+                "by": {"enum": ["all", "agent", "channel"], "default": "all", "description": "What conversations are grouped by."},
+                "above": {"type": "number", "description": "Breached when the value is greater than this."},
+                "below": {"type": "number", "description": "Breached when the value is less than this."},
+                "min_count": {"type": "integer", "minimum": 1, "default": 1, "description": "Groups with fewer conversations are not judged."},
+            },
+            "required": ["id", "metric"],
+            "oneOf": [
+                {"required": ["above"], "not": {"required": ["below"]}},
+                {"required": ["below"], "not": {"required": ["above"]}},
+            ],
+            "additionalProperties": false,
         })
     }
 }

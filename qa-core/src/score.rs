@@ -56,6 +56,7 @@ pub(crate) fn assemble(
     met: &[bool],
     skipped: Vec<Skipped>,
     not_applicable: Vec<NotApplicable>,
+    redacted: bool,
 ) -> Report {
     let rules = &inner.rubric.rules;
     findings.sort_by(|(ra, a), (rb, b)| {
@@ -122,5 +123,6 @@ pub(crate) fn assemble(
         findings: findings.into_iter().map(|(_, f)| f).collect(),
         skipped,
         not_applicable,
+        redacted,
     }
 }

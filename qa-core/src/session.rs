@@ -16,6 +16,7 @@ use crate::explain::trace::{At, OutOf, Raw, Trace};
 use crate::explain::Part;
 use crate::matcher::{Hit, TurnScratch};
 use crate::options::Role;
+use crate::redact::TurnRedaction;
 use crate::report::{Finding, NotApplicable, Report, Skipped};
 use crate::rules::{EndCx, PrevTurn, States, TurnCx};
 use crate::score;
@@ -70,13 +71,18 @@ pub struct Session {
     prev: Option<PrevTurn>,
     first_start: Option<f64>,
     last_time: Option<f64>,
+    /// Whether the text this session hands out is masked (the rubric has `redact` and the
+    /// engine did not turn it off).
+    redacted: bool,
+    redaction: TurnRedaction,
 }
 
 impl Session {
-    pub(crate) fn new(compiled: Arc<CompiledRubric>, meta: SessionMeta) -> Session {
+    pub(crate) fn new(compiled: Arc<CompiledRubric>, meta: SessionMeta, redact: bool) -> Session {
         let n = compiled.rubric.rules.len();
         let applies = compiled.conditions.iter().map(Option::is_none).collect();
         let caps = compiled.rubric.scoring.category_caps.len();
+        let redacted = redact && compiled.redactor.is_some();
         Session {
             states: compiled.rules.states(),
             compiled,
@@ -98,6 +104,8 @@ impl Session {
             prev: None,
             first_start: None,
             last_time: None,
+            redacted,
+            redaction: TurnRedaction::default(),
         }
     }
 
@@ -208,6 +216,11 @@ impl Session {
         let mut visit = std::mem::take(&mut self.visit);
         compiled.matcher.rules_to_visit(&self.scratch, &mut visit);
         let speaker = turn.speaker.trim();
+        self.redaction.next_turn();
+        let redaction = match &compiled.redactor {
+            Some(r) if self.redacted => Some((r, &mut self.redaction)),
+            _ => None,
+        };
         let mut cx = TurnCx::new(
             index,
             role,
@@ -220,6 +233,7 @@ impl Session {
             &mut self.scratch,
             &mut self.spans,
             &mut self.findings,
+            redaction,
         );
         for &r in &visit {
             let r = r as usize;
@@ -360,6 +374,7 @@ impl Session {
             &met,
             skipped,
             not_applicable,
+            self.redacted,
         );
         (report, self.scratch.trace.take())
     }

@@ -202,12 +202,14 @@ fn top_level_fields_have_descriptions() {
         "lists",
         "patterns",
         "rules",
+        "redact",
+        "thresholds",
     ] {
         assert!(names.contains(&field), "no `{field}`");
         assert!(props[field].get("description").is_some(), "`{field}`");
     }
-    assert_eq!(props.len(), 9, "{names:?}");
-    for def in ["Normalize", "Speakers", "Scoring"] {
+    assert_eq!(props.len(), 11, "{names:?}");
+    for def in ["Normalize", "Speakers", "Scoring", "Redact", "Threshold"] {
         let d = &schema["definitions"][def];
         assert_eq!(d["additionalProperties"], false, "{def}");
         for (name, p) in d["properties"].as_object().unwrap() {
@@ -293,9 +295,11 @@ fn golden_error_rubrics_are_rejected_where_the_schema_can_tell() {
         }
         let (value, _, _) = case_rubric(&case);
         // a cycle of patterns is an `invalid_value` the schema cannot see (it has no pattern
-        // graph), and so is a category cap naming a category no rule has
-        let blind =
-            name == "error-pattern-cycle.json" || name == "error-category-caps-unknown.json";
+        // graph), and so is a category cap naming a category no rule has, or a `rule_rate:`
+        // metric naming a rule the rubric lacks
+        let blind = name == "error-pattern-cycle.json"
+            || name == "error-category-caps-unknown.json"
+            || name == "error-threshold-unknown-rule.json";
         if blind || kinds.iter().all(|k| NOT_IN_SCHEMA.contains(k)) {
             assert!(
                 errors(&v, &value).is_none(),

@@ -50,27 +50,43 @@ impl ObjectFinalize for Engine {
 #[napi]
 impl Engine {
     /// Reads and compiles a rubric file; the extension (`.yaml`, `.yml`, `.json`, `.toml`)
-    /// gives the format. Throws a `RubricError` when the rubric is invalid.
-    #[napi(factory, ts_args_type = "path: string")]
-    pub fn from_file(env: Env, path: Unknown) -> napi::Result<Engine> {
+    /// gives the format. `options.redact: false`: findings' text is the original, not masked
+    /// by the rubric's `redact` (for auditors). Throws a `RubricError` when the rubric is
+    /// invalid.
+    #[napi(factory, ts_args_type = "path: string, options?: EngineOptions")]
+    pub fn from_file(env: Env, path: Unknown, options: Option<Unknown>) -> napi::Result<Engine> {
         let run = || {
             let path = string_arg(&path, "path")?;
+            let options = EngineOptions::read(&env, options.as_ref())?;
             let rubric = guard(|| Ok(qa_core::Rubric::from_path(&path)?))?;
-            Engine::compile(&env, rubric)
+            Engine::compile(&env, rubric, &options)
         };
         run().map_err(|e| e.into_napi(&env))
     }
 
     /// Compiles a rubric given as text in `format` (`"yaml"` — the default —, `"json"` or
-    /// `"toml"`). Throws a `RubricError` when the rubric is invalid.
+    /// `"toml"`); `options` as for `fromFile` (also in the place of `format`:
+    /// `fromString(text, {redact: false})`). Throws a `RubricError` when the rubric is invalid.
     #[napi(
         factory,
-        ts_args_type = "text: string, format?: 'yaml' | 'json' | 'toml'"
+        ts_args_type = "text: string, format?: 'yaml' | 'json' | 'toml' | EngineOptions, options?: EngineOptions"
     )]
-    pub fn from_string(env: Env, text: Unknown, format: Option<Unknown>) -> napi::Result<Engine> {
+    pub fn from_string(
+        env: Env,
+        text: Unknown,
+        format: Option<Unknown>,
+        options: Option<Unknown>,
+    ) -> napi::Result<Engine> {
         let run = || {
             let text = string_arg(&text, "text")?;
-            let name = match &format {
+            let (format, options) = match &format {
+                Some(f) if f.get_type()? == napi::ValueType::Object && options.is_none() => {
+                    (None, Some(f))
+                }
+                _ => (format.as_ref(), options.as_ref()),
+            };
+            let options = EngineOptions::read(&env, options)?;
+            let name = match format {
                 None => "yaml".to_string(),
                 Some(f) if f.get_type()? == napi::ValueType::Undefined => "yaml".to_string(),
                 Some(f) => string_arg(f, "format")?,
@@ -82,7 +98,7 @@ impl Engine {
             })?;
             let limits = qa_core::Limits::default();
             let rubric = guard(|| Ok(qa_core::Rubric::parse(&text, format, None, &limits)?))?;
-            Engine::compile(&env, rubric)
+            Engine::compile(&env, rubric, &options)
         };
         run().map_err(|e| e.into_napi(&env))
     }
@@ -156,6 +172,25 @@ impl Engine {
         convert::parse(&env, convert::limits_json(self.inner.limits())?)
     }
 
+    /// Whether findings' text is masked: the rubric has `redact` and it was not turned off.
+    #[napi(getter)]
+    pub fn redacts(&self) -> bool {
+        self.inner.redacts()
+    }
+
+    /// `text` with the rubric's `redact` applied, one code point for one (offsets into the
+    /// original stay valid); unchanged when redaction is off or the rubric has none.
+    #[napi(ts_args_type = "text: string")]
+    pub fn redact_text(&self, env: Env, text: Unknown) -> napi::Result<String> {
+        let run = || {
+            Ok(self
+                .inner
+                .redact_text(&string_arg(&text, "text")?)
+                .into_owned())
+        };
+        run().map_err(|e: Failure| e.into_napi(&env))
+    }
+
     /// Approximate memory of the compiled rubric, in bytes; reported to V8 as external memory,
     /// so that engines nobody refers to any more are collected soon.
     #[napi(getter)]
@@ -164,9 +199,52 @@ impl Engine {
     }
 }
 
+/// The options of `Engine.fromFile` and `Engine.fromString`: `{redact?: boolean}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EngineOptions {
+    #[serde(default = "EngineOptions::on")]
+    redact: bool,
+}
+
+impl EngineOptions {
+    fn on() -> bool {
+        true
+    }
+
+    /// Reads `options` (undefined or null: the defaults) through `JSON.stringify`, so an
+    /// unknown key or a wrong type is an error that names it.
+    fn read(env: &Env, options: Option<&Unknown>) -> Result<EngineOptions> {
+        let defaults = EngineOptions { redact: true };
+        let Some(value) = options else {
+            return Ok(defaults);
+        };
+        match value.get_type()? {
+            napi::ValueType::Undefined | napi::ValueType::Null => Ok(defaults),
+            napi::ValueType::Object => {
+                let json: napi::bindgen_prelude::Object =
+                    env.get_global()?.get_named_property("JSON")?;
+                let stringify: napi::bindgen_prelude::Function<Unknown, Unknown> =
+                    json.get_named_property("stringify")?;
+                let text = string_arg(&stringify.call(*value)?, "options")?;
+                serde_json::from_str(&text)
+                    .map_err(|e| Failure::ArgType(format!("bad `options`: {e}")))
+            }
+            t => Err(Failure::ArgType(format!(
+                "`options` must be an object, found {}",
+                type_name(t)
+            ))),
+        }
+    }
+}
+
 impl Engine {
-    fn compile(env: &Env, rubric: qa_core::Rubric) -> Result<Engine> {
-        let inner = guard(|| Ok(qa_core::Engine::new(rubric)?))?;
+    fn compile(env: &Env, rubric: qa_core::Rubric, options: &EngineOptions) -> Result<Engine> {
+        let inner = guard(|| {
+            Ok(qa_core::Engine::builder()
+                .redact(options.redact)
+                .build(rubric)?)
+        })?;
         let external = i64::try_from(inner.memory_usage()).unwrap_or(i64::MAX);
         env.adjust_external_memory(external)?;
         Ok(Engine { inner, external })

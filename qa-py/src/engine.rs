@@ -30,13 +30,17 @@ impl PyEngine {
     fn compile(
         py: Python<'_>,
         limits: Limits,
+        redact: bool,
         source: RubricSource,
         read: impl FnOnce(&Limits) -> Result<Rubric, qa_core::RubricError> + Send,
     ) -> PyResult<PyEngine> {
         let built = py.detach(|| {
             guarded(|| {
                 let rubric = read(&limits)?;
-                qa_core::Engine::builder().limits(limits).build(rubric)
+                qa_core::Engine::builder()
+                    .limits(limits)
+                    .redact(redact)
+                    .build(rubric)
             })
         })?;
         built
@@ -44,8 +48,13 @@ impl PyEngine {
             .map_err(|e| errors::rubric_error(py, &e, source))
     }
 
-    fn from_json_text(py: Python<'_>, json: &str, limits: Limits) -> PyResult<PyEngine> {
-        PyEngine::compile(py, limits, RubricSource::Object, |limits| {
+    fn from_json_text(
+        py: Python<'_>,
+        json: &str,
+        limits: Limits,
+        redact: bool,
+    ) -> PyResult<PyEngine> {
+        PyEngine::compile(py, limits, redact, RubricSource::Object, |limits| {
             Rubric::parse(json, Format::Json, None, limits)
         })
     }
@@ -64,28 +73,31 @@ fn transcript(
 
 #[pymethods]
 impl PyEngine {
-    /// Reads and compiles a rubric file (`.yaml`, `.yml`, `.json` or `.toml`).
+    /// Reads and compiles a rubric file (`.yaml`, `.yml`, `.json` or `.toml`). `redact=False`:
+    /// the rubric's `redact` does not mask findings' text (for auditors).
     #[staticmethod]
-    #[pyo3(signature = (path, *, limits = None))]
+    #[pyo3(signature = (path, *, limits = None, redact = true))]
     fn from_file(
         py: Python<'_>,
         path: PathBuf,
         limits: Option<&Bound<'_, PyAny>>,
+        redact: bool,
     ) -> PyResult<PyEngine> {
         let limits = convert::limits(limits)?;
-        PyEngine::compile(py, limits, RubricSource::Text, |limits| {
+        PyEngine::compile(py, limits, redact, RubricSource::Text, |limits| {
             Rubric::from_path_with_limits(&path, limits)
         })
     }
 
     /// Compiles a rubric from its text in `format` (`yaml`, `json` or `toml`).
     #[staticmethod]
-    #[pyo3(name = "from_str", signature = (text, format = "yaml", *, limits = None))]
+    #[pyo3(name = "from_str", signature = (text, format = "yaml", *, limits = None, redact = true))]
     fn from_text(
         py: Python<'_>,
         text: &str,
         format: &str,
         limits: Option<&Bound<'_, PyAny>>,
+        redact: bool,
     ) -> PyResult<PyEngine> {
         let fmt = Format::from_name(format).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -93,22 +105,35 @@ impl PyEngine {
             ))
         })?;
         let limits = convert::limits(limits)?;
-        PyEngine::compile(py, limits, RubricSource::Text, |limits| {
+        PyEngine::compile(py, limits, redact, RubricSource::Text, |limits| {
             Rubric::parse(text, fmt, None, limits)
         })
     }
 
     /// Compiles a rubric given as a dict (the structure of the YAML or JSON file).
     #[staticmethod]
-    #[pyo3(signature = (rubric, *, limits = None))]
+    #[pyo3(signature = (rubric, *, limits = None, redact = true))]
     fn from_dict(
         py: Python<'_>,
         rubric: &Bound<'_, PyAny>,
         limits: Option<&Bound<'_, PyAny>>,
+        redact: bool,
     ) -> PyResult<PyEngine> {
         let limits = convert::limits(limits)?;
         let value = convert::to_value(rubric).map_err(|bad| errors::bad_rubric_object(py, &bad))?;
-        PyEngine::from_json_text(py, &value.to_string(), limits)
+        PyEngine::from_json_text(py, &value.to_string(), limits, redact)
+    }
+
+    /// Whether findings' text is masked: the rubric has `redact` and it was not turned off.
+    #[getter]
+    fn redacts(&self) -> bool {
+        self.engine.redacts()
+    }
+
+    /// `text` with the rubric's `redact` applied, one character for one (offsets into the
+    /// original stay valid); unchanged when redaction is off or the rubric has none.
+    fn redact_text(&self, text: &str) -> String {
+        self.engine.redact_text(text).into_owned()
     }
 
     /// Scores one transcript dict; returns the report as a dict.
@@ -258,6 +283,7 @@ impl PyEngine {
         let state = (
             self.engine.rubric().to_json(),
             convert::limits_dict(py, self.engine.limits())?,
+            self.engine.redacts() || self.engine.rubric().redact().is_none(),
         );
         PyTuple::new(py, [rebuild, state.into_pyobject(py)?.into_any()])
     }
@@ -272,15 +298,17 @@ impl PyEngine {
     }
 }
 
-/// Rebuilds a pickled engine from its rubric JSON and limits.
+/// Rebuilds a pickled engine from its rubric JSON, limits and whether it redacts.
 #[pyfunction]
+#[pyo3(signature = (rubric_json, limits, redact = true))]
 pub(crate) fn _rebuild_engine(
     py: Python<'_>,
     rubric_json: &str,
     limits: &Bound<'_, PyAny>,
+    redact: bool,
 ) -> PyResult<PyEngine> {
     let limits = convert::limits(Some(limits))?;
-    PyEngine::from_json_text(py, rubric_json, limits)
+    PyEngine::from_json_text(py, rubric_json, limits, redact)
 }
 
 /// One conversation scored turn by turn. Safe to share, though turns must arrive in order.

@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indexmap::IndexMap;
 use qa_core::{Engine, Report, Role, Speakers, Transcript, Turn};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::aggregate::Aggregate;
@@ -37,25 +36,14 @@ pub const PAGE: usize = 100;
 /// Alert rows listed on the page (the count says how many there were).
 pub const MAX_ALERTS: usize = 500;
 
-/// A threshold breach, as `qa report --format json` lists it under `breaches` (spec v1.1 §1).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Breach {
-    /// The threshold's id.
-    pub threshold: String,
-    /// The group (agent, channel) judged, or the whole run.
-    pub group: Value,
-    /// The metric's value in the group.
-    pub value: f64,
-    /// The threshold's limit.
-    pub limit: f64,
-    /// Conversations in the group.
-    pub count: u64,
-}
+pub use qa_core::Breach;
 
 /// The text of a turn as the page shows it. Every piece of transcript text on the page comes
 /// from here (evidence is cut from it), so masking personal data is applied in this one place.
-fn display_text(turn: &Turn) -> Cow<'_, str> {
-    Cow::Borrowed(&turn.text)
+/// The rubric's `redact` masks it through the engine (one code point for one, so finding offsets
+/// still fit), unless `--no-redact` turned masking off.
+fn display_text<'t>(engine: &Engine, turn: &'t Turn) -> Cow<'t, str> {
+    engine.redact_text(&turn.text)
 }
 
 /// What the page says about one rule.
@@ -91,6 +79,8 @@ pub struct Writer {
     count: usize,
     rules: IndexMap<String, RuleInfo>,
     speakers: Speakers,
+    /// The engine, for the text shown (masked as its findings are).
+    engine: Engine,
     by_agent: Aggregate,
     by_channel: Aggregate,
     alerts: Vec<Alert>,
@@ -135,6 +125,7 @@ impl Writer {
             count: 0,
             rules,
             speakers: rubric.speakers().clone(),
+            engine: engine.clone(),
             by_agent: Aggregate::new(engine, Some(GroupBy::field("agent")), max_groups),
             by_channel: Aggregate::new(engine, Some(GroupBy::field("channel")), max_groups),
             alerts: Vec::new(),
@@ -166,7 +157,7 @@ impl Writer {
             .iter()
             .map(|f| self.rule_index(&f.rule))
             .collect();
-        let view = View::new(report, transcript, &self.speakers);
+        let view = View::new(report, transcript, &self.speakers, &self.engine);
         if index < PAGE {
             let html = view.html(index, &|i| {
                 let (id, info) = self.rules.get_index(rule_of[i]).expect("a known rule");
@@ -264,8 +255,8 @@ impl Writer {
         let sections = page::Sections {
             engine,
             overall,
-            by_agent: &self.by_agent.to_value(engine),
-            by_channel: &self.by_channel.to_value(engine),
+            by_agent: &self.by_agent.to_value(engine, &[]),
+            by_channel: &self.by_channel.to_value(engine, &[]),
             rules: &self.rules,
             alerts: &self.alerts,
             alert_count: self.alert_count,
@@ -323,8 +314,17 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    fn new(report: &'a Report, transcript: &'a Transcript, speakers: &Speakers) -> View<'a> {
-        let texts: Vec<Cow<str>> = transcript.turns.iter().map(display_text).collect();
+    fn new(
+        report: &'a Report,
+        transcript: &'a Transcript,
+        speakers: &Speakers,
+        engine: &Engine,
+    ) -> View<'a> {
+        let texts: Vec<Cow<str>> = transcript
+            .turns
+            .iter()
+            .map(|t| display_text(engine, t))
+            .collect();
         let mut per_turn: Vec<Vec<(usize, Range<usize>)>> = vec![Vec::new(); texts.len()];
         let mut spans = vec![None; report.findings.len()];
         for (i, f) in report.findings.iter().enumerate() {

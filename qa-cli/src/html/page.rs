@@ -393,11 +393,7 @@ impl Sections<'_> {
                 let rows: Vec<Vec<String>> = breaches
                     .iter()
                     .map(|b| {
-                        let group = match &b.group {
-                            Value::String(s) => s.clone(),
-                            Value::Null => "(none)".to_string(),
-                            other => other.to_string(),
-                        };
+                        let group = b.group.clone().unwrap_or_else(|| "(none)".to_string());
                         vec![
                             escape(&b.threshold),
                             escape(&group),

@@ -302,6 +302,11 @@ impl<'r> MatchCompiler<'r> {
         }
     }
 
+    /// An expression that matches where any of `items` does.
+    pub fn any(&mut self, items: Vec<ExprId>) -> ExprId {
+        self.push(Expr::Any(items))
+    }
+
     /// Compiles a rule's `except` items (no negation, no word boundaries), if it has any.
     pub fn except(&mut self, items: &[MatchExpr]) -> Option<ExprId> {
         if items.is_empty() {

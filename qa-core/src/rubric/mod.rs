@@ -35,7 +35,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::RubricError;
 use crate::limits::Limits;
-use crate::model::{List, MatchExpr, NamedPattern, Scoring, Speakers};
+use crate::model::{List, MatchExpr, NamedPattern, Redact, Scoring, Speakers, Threshold};
 use crate::options::{Locale, Normalize};
 use crate::rules::Rule;
 use crate::source::{Format, Place as Pos};
@@ -79,6 +79,14 @@ pub struct Rubric {
     pub(crate) patterns: IndexMap<String, NamedPattern>,
     /// The rules, in order (may be empty).
     pub(crate) rules: Vec<Rule>,
+    /// Personal data (脱敏) masked, one character for one, in every piece of transcript text the
+    /// engine hands out: findings' `text`, tables, HTML, `qa watch`. Rules still match the
+    /// original text. None by default.
+    #[schemars(with = "Option<Redact>")]
+    pub(crate) redact: Option<Redact>,
+    /// Alerts over many conversations (异常预警), judged per group by `qa report`.
+    #[schemars(with = "Option<Vec<Threshold>>")]
+    pub(crate) thresholds: Vec<Threshold>,
     /// The file it was read from, named in errors found later.
     #[schemars(skip)]
     pub(crate) file: crate::source::FileName,
@@ -102,6 +110,12 @@ impl Serialize for Rubric {
             m.serialize_entry("patterns", &self.patterns)?;
         }
         m.serialize_entry("rules", &self.rules)?;
+        if let Some(r) = &self.redact {
+            m.serialize_entry("redact", r)?;
+        }
+        if !self.thresholds.is_empty() {
+            m.serialize_entry("thresholds", &self.thresholds)?;
+        }
         m.end()
     }
 }
@@ -236,6 +250,16 @@ impl Rubric {
     /// The rule with this id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id() == id)
+    }
+
+    /// `redact`: what is masked in the text the engine hands out, if the rubric says.
+    pub fn redact(&self) -> Option<&Redact> {
+        self.redact.as_ref()
+    }
+
+    /// `thresholds`, in rubric order.
+    pub fn thresholds(&self) -> &[Threshold] {
+        &self.thresholds
     }
 
     /// The file the rubric was read from, if any.

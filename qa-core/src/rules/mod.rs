@@ -23,6 +23,7 @@ mod rule;
 mod silence;
 mod window;
 
+use crate::redact::{Redactor, TurnRedaction};
 use std::fmt;
 
 use serde::ser::SerializeMap;
@@ -193,6 +194,8 @@ pub(crate) struct TurnCx<'a> {
     /// The matches of the last [`TurnCx::eval`].
     pub(crate) spans: &'a mut Vec<Hit>,
     pub(crate) findings: &'a mut Vec<(usize, Finding)>,
+    /// The rubric's `redact` and this turn's masking, when outputs are masked.
+    pub(crate) redaction: Option<(&'a Redactor, &'a mut TurnRedaction)>,
     cursor: OffsetCursor,
 }
 
@@ -218,6 +221,7 @@ impl<'a> TurnCx<'a> {
         scratch: &'a mut TurnScratch,
         spans: &'a mut Vec<Hit>,
         findings: &'a mut Vec<(usize, Finding)>,
+        redaction: Option<(&'a Redactor, &'a mut TurnRedaction)>,
     ) -> TurnCx<'a> {
         TurnCx {
             index,
@@ -232,6 +236,7 @@ impl<'a> TurnCx<'a> {
             scratch,
             spans,
             findings,
+            redaction,
             cursor: OffsetCursor::default(),
         }
     }
@@ -349,7 +354,11 @@ impl<'a> TurnCx<'a> {
         let mut f = rule.finding_at(self.index);
         f.start = Some(chars);
         f.end = Some(chars + n);
-        f.text = Some(body.to_string());
+        // the evidence leaves the engine masked; its offsets are the original text's
+        f.text = Some(match &mut self.redaction {
+            Some((redactor, turn)) => turn.evidence(redactor, self.text, bytes.clone()),
+            None => body.to_string(),
+        });
         f.span = Some(Span {
             bytes,
             chars: chars..chars + n,

@@ -15,19 +15,34 @@ class Engine:
 
     @staticmethod
     def from_file(
-        path: str | PathLike[str], *, limits: Mapping[str, int] | None = None
-    ) -> Engine: ...
+        path: str | PathLike[str],
+        *,
+        limits: Mapping[str, int] | None = None,
+        redact: bool = True,
+    ) -> Engine:
+        """Reads and compiles a rubric file. `redact=False`: findings' text is the original,
+        not masked by the rubric's `redact` (for auditors); reports then carry no
+        `"redacted": true`."""
     @staticmethod
     def from_str(
         text: str,
         format: str = "yaml",
         *,
         limits: Mapping[str, int] | None = None,
+        redact: bool = True,
     ) -> Engine: ...
     @staticmethod
     def from_dict(
-        rubric: Mapping[str, Any], *, limits: Mapping[str, int] | None = None
+        rubric: Mapping[str, Any],
+        *,
+        limits: Mapping[str, int] | None = None,
+        redact: bool = True,
     ) -> Engine: ...
+    @property
+    def redacts(self) -> bool:
+        """Whether findings' text is masked: the rubric has `redact` and it is on."""
+    def redact_text(self, text: str) -> str:
+        """`text` with the rubric's `redact` applied, one character for one."""
     def score(self, transcript: Mapping[str, Any]) -> dict[str, Any]: ...
     @overload
     def score_many(
@@ -82,4 +97,6 @@ class Session:
     @property
     def finished(self) -> bool: ...
 
-def _rebuild_engine(rubric_json: str, limits: Mapping[str, int]) -> Engine: ...
+def _rebuild_engine(
+    rubric_json: str, limits: Mapping[str, int], redact: bool = True
+) -> Engine: ...
