@@ -1,6 +1,7 @@
 //! `qa check`, and loading a rubric for the other commands: every error is printed on stderr
 //! as `file:line:col: message`.
 
+use crate::sink::{out, outln};
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -60,7 +61,7 @@ pub fn run(
                     valid: false,
                     errors,
                 };
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                outln!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 for (d, line) in e.diagnostics().iter().zip(e.lines()) {
                     eprintln!("{line}");
@@ -119,20 +120,20 @@ pub fn run(
             warnings,
             sample: sample.as_ref().map(sample::Sample::to_json),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(status);
     }
     let version = rubric
         .version()
         .map(|v| format!(" (version {v})"))
         .unwrap_or_default();
-    println!("{file}: ok: {}{version}", rubric.name());
+    outln!("{file}: ok: {}{version}", rubric.name());
     let kinds: Vec<String> = stats
         .kinds
         .iter()
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
-    println!(
+    outln!(
         "  {} rules: {}",
         rubric.rules().len(),
         if kinds.is_empty() {
@@ -141,7 +142,7 @@ pub fn run(
             kinds.join(", ")
         }
     );
-    println!(
+    outln!(
         "  {} fatal, {} alert, {} bonus; base {}, pass {}",
         stats.fatal,
         stats.alert,
@@ -149,7 +150,7 @@ pub fn run(
         crate::table::num(rubric.scoring().base()),
         crate::table::num(rubric.scoring().pass())
     );
-    println!(
+    outln!(
         "  {} phrases ({} lists), {} regexes; {} distinct phrases compiled",
         rubric.phrase_count(),
         rubric.lists().len(),
@@ -171,7 +172,7 @@ pub fn run(
         );
     }
     if let Some(sample) = &sample {
-        print!("{}", sample.to_text(&file));
+        out!("{}", sample.to_text(&file));
     }
     Ok(status)
 }

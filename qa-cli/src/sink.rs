@@ -63,3 +63,30 @@ pub fn exit_on_interrupt() -> io::Result<()> {
         })?;
     Ok(())
 }
+
+/// Writes formatted text straight to stdout for the commands that print as they go (`check`,
+/// `test`): when the reader is gone (`qa check R | head`) the process exits quietly with status
+/// 0, as `qa score` does, instead of panicking as `println!` would.
+pub fn print(args: std::fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_fmt(args) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("qa: writing to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `print!` through [`print`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::sink::print(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`print`].
+macro_rules! outln {
+    () => { $crate::sink::print(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::sink::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub(crate) use {out, outln};

@@ -27,6 +27,7 @@
 //! YAML flow mapping cut at an ASCII comma (`{text: 你好,在吗}`) shows up as an unknown key,
 //! never as a silent pass.
 
+use crate::sink::{out, outln};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -117,39 +118,42 @@ pub fn run(engine: &Engine, path: &Path, quiet: bool) -> anyhow::Result<Status> 
             (true, false) => {
                 counts.passed += 1;
                 if !quiet {
-                    println!("ok    {}", case.name);
+                    outln!("ok    {}", case.name);
                 }
             }
             (false, false) => {
                 counts.failed += 1;
-                println!("FAIL  {}  {at}", case.name);
-                print!("{}", show_turns(&case.transcript));
+                outln!("FAIL  {}  {at}", case.name);
+                out!("{}", show_turns(&case.transcript));
                 for p in problems {
-                    println!("        {p}");
+                    outln!("        {p}");
                 }
             }
             (false, true) => {
                 counts.xfail += 1;
                 if !quiet {
-                    println!("xfail {}  {at}", case.name);
+                    outln!("xfail {}  {at}", case.name);
                     for p in problems {
-                        println!("        {p}");
+                        outln!("        {p}");
                     }
                 }
             }
             (true, true) => {
                 counts.xpass += 1;
-                println!("XPASS {}  {at}", case.name);
-                println!(
+                outln!("XPASS {}  {at}", case.name);
+                outln!(
                     "        unexpectedly passed: the case is marked `xfail: true` but passes; \
                      remove the mark"
                 );
             }
         }
     }
-    println!(
+    outln!(
         "\n{} passed, {} failed, {} xfail, {} xpass (unexpectedly passed)",
-        counts.passed, counts.failed, counts.xfail, counts.xpass
+        counts.passed,
+        counts.failed,
+        counts.xfail,
+        counts.xpass
     );
     Ok(if counts.failed + counts.xpass > 0 {
         Status::Failed

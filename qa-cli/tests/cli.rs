@@ -1291,3 +1291,27 @@ fn report_with_an_unknown_threshold_metric_is_a_rubric_error() {
     assert!(stderr(&out).contains(":4:21:"), "{}", stderr(&out));
     assert!(stderr(&out).contains("rule_rate:b"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_and_test_exit_quietly_when_their_reader_is_gone() {
+    // `qa test R cases | head -1`: more output than a pipe holds, the reader closes after one
+    // line; qa exits 0 without a panic message (println! would panic on the broken pipe)
+    let r = temp_file("r.yaml", SMALL_RUBRIC.as_bytes());
+    let case = "{\"name\": \"a case with a fairly long name so that the output is large\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"您好\"}], \"expect\": {}}\n";
+    let cases = temp_file("many.jsonl", case.repeat(4_000).as_bytes());
+    let args = ["test", &r, &cases];
+    let mut child = qa()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}

@@ -326,13 +326,19 @@ fn every_example_page_matches_qa_score() {
             .unwrap()
             .contains("\nthresholds:");
         if !has_thresholds {
-            assert!(thresholds.contains("No thresholds in this rubric"), "{name}");
+            assert!(
+                thresholds.contains("No thresholds in this rubric"),
+                "{name}"
+            );
         } else if breaches.is_empty() {
             assert!(thresholds.contains("No threshold breached"), "{name}");
         } else {
             for b in breaches {
                 let id = b["threshold"].as_str().unwrap();
-                assert!(thresholds.contains(id), "{name}: breach {id} not on the page");
+                assert!(
+                    thresholds.contains(id),
+                    "{name}: breach {id} not on the page"
+                );
             }
         }
     }
