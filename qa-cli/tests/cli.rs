@@ -1301,7 +1301,7 @@ fn check_and_test_exit_quietly_when_their_reader_is_gone() {
     let cases = temp_file("many.jsonl", case.repeat(4_000).as_bytes());
     let args = ["test", &r, &cases];
     let mut child = qa()
-        .args(&args)
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
