@@ -98,7 +98,7 @@ pub fn run(engine: &Engine, options: &Options) -> anyhow::Result<Sample> {
     };
     let totals = pipeline::each(engine, options, &work, &mut |(t, hits)| {
         conversations += 1;
-        for (p, found) in count(&t, conversations, &hits) {
+        for (p, found) in count(engine, &t, conversations, &hits) {
             let total = &mut counts[p];
             total.matches += found.matches;
             for (sum, n) in total.dropped.iter_mut().zip(found.dropped) {
@@ -120,7 +120,7 @@ pub fn run(engine: &Engine, options: &Options) -> anyhow::Result<Sample> {
 }
 
 /// One conversation's counts, with the context of each phrase's first real match.
-fn count(t: &Transcript, ordinal: usize, hits: &[qa_core::PhraseHit]) -> Found {
+fn count(engine: &Engine, t: &Transcript, ordinal: usize, hits: &[qa_core::PhraseHit]) -> Found {
     let mut found: Found = Vec::new();
     for h in hits {
         let i = match found.iter().position(|(p, _)| *p == h.phrase) {
@@ -140,7 +140,7 @@ fn count(t: &Transcript, ordinal: usize, hits: &[qa_core::PhraseHit]) -> Found {
                 c.matches += 1;
                 if c.contexts.is_empty() {
                     c.conversations = 1;
-                    c.contexts.push(context(t, ordinal, h));
+                    c.contexts.push(context(engine, t, ordinal, h));
                 }
             }
         }
@@ -148,8 +148,11 @@ fn count(t: &Transcript, ordinal: usize, hits: &[qa_core::PhraseHit]) -> Found {
     found
 }
 
-fn context(t: &Transcript, ordinal: usize, h: &qa_core::PhraseHit) -> Context {
-    let text = t.turns.get(h.turn).map_or("", |turn| turn.text.as_str());
+/// The context of a match, from the text as the engine hands it out: the rubric's `redact`
+/// masks it one code point for one, so the match's offsets still fit.
+fn context(engine: &Engine, t: &Transcript, ordinal: usize, h: &qa_core::PhraseHit) -> Context {
+    let raw = t.turns.get(h.turn).map_or("", |turn| turn.text.as_str());
+    let text = engine.redact_text(raw);
     let from = h.start.saturating_sub(CONTEXT_CHARS);
     let mut chars = text.chars().skip(from);
     let before: String = chars.by_ref().take(h.start - from).collect();

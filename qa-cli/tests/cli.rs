@@ -1315,3 +1315,23 @@ fn check_and_test_exit_quietly_when_their_reader_is_gone() {
     assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     assert!(!err.contains("panicked"), "{args:?}: {err}");
 }
+
+#[test]
+fn check_sample_contexts_are_masked_by_the_rubrics_redact() {
+    let r = temp_file(
+        "redact.yaml",
+        "rubric: r\nredact: {builtin: [phone_cn]}\nrules:\n  - {id: phone, kind: forbid, role: agent, match: [电话]}\n"
+            .as_bytes(),
+    );
+    let data = temp_file(
+        "phones.jsonl",
+        "{\"id\": \"p1\", \"turns\": [{\"speaker\": \"agent\", \"text\": \"电话13800138000找我\"}]}\n"
+            .as_bytes(),
+    );
+    let out = run(&["check", &r, "--format", "json", "--sample", &data]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let context = &sampled(&json, "phone", "match", "电话")["contexts"][0];
+    assert_eq!(context["match"], "电话");
+    assert_eq!(context["after"], "***********找"); // 12 characters
+}
