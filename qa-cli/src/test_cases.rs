@@ -18,6 +18,7 @@
 //!       - {rule: greeting}                       # any turn; `count: N` = exactly N of them
 //!     no_findings: [promise]                     # "no finding of rule X"
 //!     only_listed: false                         # true: no findings beyond those listed
+//!     not_applicable: [refund-timeline]          # rules whose `only_if` never matched
 //!   xfail: true                                  # a known failure, not counted as one
 //! ```
 //!
@@ -62,6 +63,7 @@ const EXPECT_KEYS: &[&str] = &[
     "findings",
     "no_findings",
     "only_listed",
+    "not_applicable",
 ];
 const FINDING_KEYS: &[&str] = &["rule", "turn", "text", "count"];
 /// A turn's text in a failure message is cut after this many characters (with `…`).
@@ -298,6 +300,8 @@ struct Expect {
     findings: Vec<Expected>,
     no_findings: Vec<String>,
     only_listed: bool,
+    /// Rules the report must list under `not_applicable` (their `only_if` never matched).
+    not_applicable: Vec<String>,
 }
 
 /// Checks one case, collecting every error with its place.
@@ -543,27 +547,35 @@ impl Checker<'_> {
                 "`findings` must be a list of rule ids or {rule, turn, text, count}".into(),
             ),
         }
-        let ids: Vec<(String, &Value)> = match e.get("no_findings") {
+        out.no_findings = self.rule_ids(e, "no_findings");
+        out.not_applicable = self.rule_ids(e, "not_applicable");
+        out
+    }
+
+    /// `expect.KEY`: a rule id or a list of them, each one the rubric has.
+    fn rule_ids(&mut self, e: &serde_json::Map<String, Value>, key: &str) -> Vec<String> {
+        let ids: Vec<(String, &Value)> = match e.get(key) {
             None => Vec::new(),
-            Some(one @ Value::String(_)) => vec![("/expect/no_findings".to_string(), one)],
+            Some(one @ Value::String(_)) => vec![(format!("/expect/{key}"), one)],
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| (format!("/expect/no_findings/{i}"), item))
+                .map(|(i, item)| (format!("/expect/{key}/{i}"), item))
                 .collect(),
             Some(_) => {
                 self.error(
-                    "/expect/no_findings",
-                    "`no_findings` must be a rule id or a list of them".into(),
+                    &format!("/expect/{key}"),
+                    format!("`{key}` must be a rule id or a list of them"),
                 );
                 Vec::new()
             }
         };
+        let mut out = Vec::new();
         for (at, id) in ids {
             match id {
-                Value::String(rule) if self.rule(&at, rule) => out.no_findings.push(rule.clone()),
+                Value::String(rule) if self.rule(&at, rule) => out.push(rule.clone()),
                 Value::String(_) => {}
-                _ => self.error(&at, "`no_findings` lists rule ids".into()),
+                _ => self.error(&at, format!("`{key}` lists rule ids")),
             }
         }
         out
@@ -684,6 +696,18 @@ fn compare(expect: &Expect, report: &Report) -> Vec<String> {
             problems.push(format!(
                 "no_findings: expected no `{rule}`, found {}",
                 found.join(", ")
+            ));
+        }
+    }
+    for rule in &expect.not_applicable {
+        if !report.not_applicable.iter().any(|n| &n.rule == rule) {
+            problems.push(format!(
+                "not_applicable: expected `{rule}` not applicable, but its only_if matched{}",
+                if report.findings.iter().any(|f| &f.rule == rule) {
+                    " (it has findings)"
+                } else {
+                    ""
+                }
             ));
         }
     }

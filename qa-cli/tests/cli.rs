@@ -1335,3 +1335,34 @@ fn check_sample_contexts_are_masked_by_the_rubrics_redact() {
     assert_eq!(context["match"], "电话");
     assert_eq!(context["after"], "***********找"); // 12 characters
 }
+
+#[test]
+fn test_expects_not_applicable_rules() {
+    let r = temp_file(
+        "onlyif.yaml",
+        "rubric: r\nrules:\n  - {id: refund, kind: require, role: agent, only_if: {role: customer, match: [退款]}, match: [工作日], deduct: 10}\n"
+            .as_bytes(),
+    );
+    let cases = temp_file(
+        "na.yaml",
+        "- name: no refund asked\n  turns:\n    - {speaker: customer, text: 您好}\n  expect: {score: 100, not_applicable: [refund]}\n- name: refund asked\n  turns:\n    - {speaker: customer, text: 我要退款}\n  expect: {not_applicable: refund}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &cases]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("ok    no refund asked"), "{text}");
+    assert!(
+        text.contains("not_applicable: expected `refund` not applicable, but its only_if matched (it has findings)"),
+        "{text}"
+    );
+    // a rule id the rubric does not have is an error at its place
+    let bad = temp_file(
+        "na-bad.yaml",
+        "- turns:\n    - {speaker: customer, text: 您好}\n  expect: {not_applicable: [refnud]}\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", &r, &bad]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("refnud"), "{}", stderr(&out));
+}
