@@ -16,12 +16,11 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 
-use anyhow::Context;
 use jieba_rs::Jieba;
 use qa_core::{Role, Speakers, Transcript};
 use rayon::prelude::*;
 
-use crate::input::{self, Item, Source};
+use crate::input::{self, Item};
 use crate::path::LabelExpr;
 use crate::stats::{self, PhraseCounts};
 
@@ -402,20 +401,7 @@ pub fn run(inputs: Vec<String>, args: &MineArgs) -> anyhow::Result<crate::Status
     if args.max_line_bytes == 0 {
         anyhow::bail!("--max-line-bytes must be at least 1");
     }
-    let inputs = if inputs.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        inputs
-    };
-    let sources: Vec<Source> = inputs.iter().map(|a| Source::parse(a)).collect();
-    if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-        anyhow::bail!("`-` (stdin) can be given once");
-    }
-    for (source, arg) in sources.iter().zip(&inputs) {
-        source
-            .check()
-            .with_context(|| format!("cannot read {arg}"))?;
-    }
+    let sources = crate::pipeline::sources(inputs)?;
     let mut records = Vec::new();
     input::read_all(
         &sources,

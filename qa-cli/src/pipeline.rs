@@ -56,20 +56,7 @@ impl Options {
 
     /// [`Options::new`] for a command without `--fail-on-failed`.
     pub fn read(inputs: Vec<String>, run: &ReadArgs) -> anyhow::Result<Options> {
-        let inputs = if inputs.is_empty() {
-            vec!["-".to_string()]
-        } else {
-            inputs
-        };
-        let sources: Vec<Source> = inputs.iter().map(|a| Source::parse(a)).collect();
-        if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-            anyhow::bail!("`-` (stdin) can be given once");
-        }
-        for (source, arg) in sources.iter().zip(&inputs) {
-            source
-                .check()
-                .with_context(|| format!("cannot read {arg}"))?;
-        }
+        let sources = sources(inputs)?;
         let jobs = jobs(run.jobs)?;
         if run.max_line_bytes == 0 {
             anyhow::bail!("--max-line-bytes must be at least 1");
@@ -82,6 +69,26 @@ impl Options {
             progress: !run.no_progress && std::io::stderr().is_terminal(),
         })
     }
+}
+
+/// The inputs named on the command line (stdin when none), each checked to be readable; stdin
+/// may be named once.
+pub fn sources(inputs: Vec<String>) -> anyhow::Result<Vec<Source>> {
+    let inputs = if inputs.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        inputs
+    };
+    let sources: Vec<Source> = inputs.iter().map(|a| Source::parse(a)).collect();
+    if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
+        anyhow::bail!("`-` (stdin) can be given once");
+    }
+    for (source, arg) in sources.iter().zip(&inputs) {
+        source
+            .check()
+            .with_context(|| format!("cannot read {arg}"))?;
+    }
+    Ok(sources)
 }
 
 /// Counts over one run.

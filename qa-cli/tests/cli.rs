@@ -2,27 +2,13 @@
 //! `--jobs`, live `watch`, and `qa test` on every example. Fixtures are the repository's
 //! `examples/` (found from this crate's directory) and files written to a temporary folder.
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Stdio;
 
 use serde_json::Value;
-
-fn qa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qa"))
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-fn rubric(name: &str) -> String {
-    examples()
-        .join(format!("rubrics/{name}.yaml"))
-        .display()
-        .to_string()
-}
 
 /// The example rubrics, by name (`examples/rubrics/NAME.yaml`), found on disk so a new example
 /// is picked up by every test that iterates over them.
@@ -40,76 +26,6 @@ fn example_names() -> Vec<String> {
     );
     names
 }
-
-fn data(name: &str) -> String {
-    examples()
-        .join(format!("data/{name}.jsonl"))
-        .display()
-        .to_string()
-}
-
-/// A fresh file in a temporary folder of this test process.
-fn temp_file(name: &str, contents: &[u8]) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qa-cli-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.display().to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    qa().args(args).output().expect("qa runs")
-}
-
-fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = qa()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qa runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
-
-const SMALL_RUBRIC: &str = r#"
-rubric: small
-scoring: {base: 100, pass: 80}
-rules:
-  - {id: greeting, kind: require, window: {first: 1}, match: [您好], deduct: 5}
-  - {id: rude, kind: forbid, match: [这是规定], deduct: 30, alert: true}
-"#;
 
 // ── qa check ──────────────────────────────────────────────────────────────────────────
 

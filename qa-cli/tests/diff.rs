@@ -1,64 +1,13 @@
 //! `qa diff` (two rubrics on the same conversations) and `qa report --by meta.PATH`, run through
 //! the built binary on files written to a temporary folder.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 use serde_json::{json, Value};
-
-fn qa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qa"))
-}
-
-/// A fresh file in a temporary folder of this test process.
-fn temp_file(name: &str, contents: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qa-diff-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.display().to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    qa().args(args).output().expect("qa runs")
-}
-
-fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = qa()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qa runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
 
 fn json_out(out: &Output) -> Value {
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
@@ -278,7 +227,7 @@ fn diff_of_identical_rubrics_changes_nothing() {
     assert_eq!(v["flips"], 0);
     let (old, input) = (
         temp_file("r.yaml", OLD),
-        temp_file("in.jsonl", &conversations()),
+        temp_file("in.jsonl", conversations()),
     );
     let out = run(&["diff", &old, &old, &input]);
     assert_eq!(code(&out), 0);
@@ -288,7 +237,7 @@ fn diff_of_identical_rubrics_changes_nothing() {
 #[test]
 fn diff_text_shows_each_changed_conversation_and_a_summary() {
     let (old, new) = (temp_file("old.yaml", OLD), temp_file("new.yaml", NEW));
-    let input = temp_file("in.jsonl", &conversations());
+    let input = temp_file("in.jsonl", conversations());
     let out = run(&["diff", &old, &new, &input]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
@@ -315,7 +264,7 @@ fn diff_names_whole_conversation_findings_and_reads_stdin() {
     let old = temp_file("old.yaml", OLD);
     let strict = temp_file(
         "new.yaml",
-        &OLD.replace("match: [您好, hello]", "match: [您好呀]"),
+        OLD.replace("match: [您好, hello]", "match: [您好呀]"),
     );
     let out = run_stdin(&["diff", &old, &strict], &line(Some("c1"), "ＨＥＬＬＯ 😀"));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -355,7 +304,7 @@ fn diff_with_a_bad_rubric_exits_2_naming_the_place() {
         "rubric: x\nrules:\n  - {id: a, kind: forbidd, match: [x]}\n",
     );
     let good = temp_file("good.yaml", OLD);
-    let input = temp_file("in.jsonl", &conversations());
+    let input = temp_file("in.jsonl", conversations());
     for args in [[&bad, &good], [&good, &bad]] {
         let out = run(&["diff", args[0], args[1], &input]);
         assert_eq!(code(&out), 2);
@@ -451,7 +400,7 @@ fn meta_input() -> String {
 
 fn groups_by(path: &str, extra: &[&str]) -> (Output, Value) {
     let rubric = temp_file("r.yaml", RUBRIC);
-    let input = temp_file("in.jsonl", &meta_input());
+    let input = temp_file("in.jsonl", meta_input());
     let mut args = vec!["report", &rubric, &input, "--by", path, "--format", "json"];
     args.extend_from_slice(extra);
     let out = run(&args);
@@ -524,7 +473,7 @@ fn report_by_a_meta_path_groups_by_the_value_as_text() {
 #[test]
 fn report_by_a_meta_path_in_the_table_shows_the_null_group_last() {
     let rubric = temp_file("r.yaml", RUBRIC);
-    let input = temp_file("in.jsonl", &meta_input());
+    let input = temp_file("in.jsonl", meta_input());
     let out = run(&["report", &rubric, &input, "--by", "meta.region"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
@@ -563,7 +512,7 @@ fn report_by_a_meta_path_keeps_max_groups() {
 #[test]
 fn report_by_a_bad_path_is_a_usage_error() {
     let rubric = temp_file("r.yaml", RUBRIC);
-    let input = temp_file("in.jsonl", &meta_input());
+    let input = temp_file("in.jsonl", meta_input());
     for bad in [
         "foo",
         "meta.",

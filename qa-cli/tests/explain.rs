@@ -1,63 +1,12 @@
 //! `qa explain`: text and JSON output, every input form (.json, one-line .jsonl, stdin), and
 //! every exit status (0, 2 for a bad rubric or an unknown rule, 3 for a bad transcript).
 
-use std::io::Write;
+mod common;
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
-
-fn qa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qa"))
-}
-
-fn temp_file(name: &str, contents: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qa-explain-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.display().to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    qa().args(args).output().expect("qa runs")
-}
-
-fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = qa()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("qa runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
 
 const RUBRIC: &str = r#"
 rubric: 解释
@@ -181,11 +130,11 @@ fn one_rule_from_stdin_or_a_one_line_jsonl_file() {
     let text = stdout(&from_stdin);
     assert!(text.contains("spam (forbid): not fired"), "{text}");
     assert!(!text.contains("promise"), "{text}");
-    let jsonl = temp_file("one.jsonl", &format!("{line}\n"));
+    let jsonl = temp_file("one.jsonl", format!("{line}\n"));
     let from_file = run(&["explain", &rubric(), &jsonl, "--rule", "spam"]);
     assert_eq!(stdout(&from_file), text);
     // an array of one conversation is one conversation
-    let array = temp_file("one.json", &format!("[{TRANSCRIPT}]"));
+    let array = temp_file("one.json", format!("[{TRANSCRIPT}]"));
     assert_eq!(
         stdout(&run(&["explain", &rubric(), &array, "--rule", "spam"])),
         text

@@ -7,61 +7,14 @@
 //! cargo test -p qa-cli --test hostile -- --ignored --nocapture
 //! ```
 
+mod common;
+use common::*;
+
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn qa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qa"))
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-fn rubric(name: &str) -> String {
-    examples()
-        .join(format!("rubrics/{name}.yaml"))
-        .display()
-        .to_string()
-}
-
-fn data(name: &str) -> String {
-    examples()
-        .join(format!("data/{name}.jsonl"))
-        .display()
-        .to_string()
-}
-
-/// A fresh folder of this test process.
-fn temp_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qa-hostile-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn temp_file(name: &str, contents: &[u8]) -> String {
-    let path = temp_dir().join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.display().to_string()
-}
-
-const SMALL_RUBRIC: &str = r#"
-rubric: small
-scoring: {base: 100, pass: 80}
-rules:
-  - {id: greeting, kind: require, window: {first: 1}, match: [您好], deduct: 5}
-  - {id: rude, kind: forbid, match: [这是规定], deduct: 30, alert: true}
-"#;
 
 fn small_rubric() -> String {
     temp_file("small.yaml", SMALL_RUBRIC.as_bytes())
@@ -118,29 +71,6 @@ fn run_stdin_timeout(args: &[&str], input: Vec<u8>, limit: Duration) -> Option<O
         stdout,
         stderr,
     })
-}
-
-fn run(args: &[&str]) -> Output {
-    qa().args(args).output().expect("qa runs")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
 }
 
 fn transcript_line(id: &str) -> String {
