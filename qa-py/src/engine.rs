@@ -242,6 +242,10 @@ impl PyEngine {
         // without it); a bad one is an error in its place.
         let mut slots: Vec<Result<usize, PyErr>> = Vec::new();
         let mut good: Vec<Item> = Vec::new();
+        // errors="raise": the first item that cannot be read; the ones before it are still
+        // scored, since one of them may be the first bad transcript (JSON text is only
+        // checked when it is scored)
+        let mut unreadable: Option<PyErr> = None;
         for (i, item) in transcripts.try_iter()?.enumerate() {
             match Item::read(py, &item?, i) {
                 Ok(t) => {
@@ -249,7 +253,10 @@ impl PyEngine {
                     good.push(t);
                 }
                 Err(e) if keep_errors => slots.push(Err(e)),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    unreadable = Some(e);
+                    break;
+                }
             }
         }
         let engine = &self.engine;
@@ -263,6 +270,19 @@ impl PyEngine {
                 None => good.iter().map(|item| item.score(engine)).collect(),
             })
         })?;
+        if let Some(unreadable) = unreadable {
+            // every item before it was read (no slot holds an error): raise the first error
+            return Err(
+                match results
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)))
+                {
+                    Some((i, e)) => errors::transcript_error(py, e, Some(i)),
+                    None => unreadable,
+                },
+            );
+        }
         let out = PyList::empty(py);
         // one converter for the batch: the field names are made str objects once
         let mut to_python = convert::ToPython::new(py);

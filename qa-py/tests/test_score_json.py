@@ -62,7 +62,11 @@ def test_the_texts_make_findings(engine: qa_engine.Engine) -> None:
     # the offsets above are checked on real findings, not on none
     found = [engine.score_json(json.dumps(transcript(t)))["findings"] for t in TEXTS]
     rude = [[(f["start"], f["end"], f["text"]) for f in fs if f["rule"] == "rude"] for fs in found]
-    assert rude == [[(9, 13, "这是规定")], [(3, 7, "這是規定")], [(6, 10, "这是规定")], [(7, 16, "don't care")], [(6, 10, "这是规定")], []]
+    phrases = ["这是规定", "這是規定", "这是规定", "don't care", "这是规定", None]
+    want = [[(t.index(p), t.index(p) + len(p), p)] if p else [] for t, p in zip(TEXTS, phrases)]
+    assert rude == want
+    # the emoji text: Python indices count 😀, 👍 and the skin tone as one each
+    assert rude[4][0][:2] == (4, 8)
 
 
 def test_score_many_takes_dicts_str_and_bytes_mixed(engine: qa_engine.Engine) -> None:
@@ -85,7 +89,8 @@ def test_invalid_json_is_a_syntax_error_with_line_and_column(engine: qa_engine.E
     assert "line 1 column 12" in str(e)
     e = error_of(lambda: engine.score_json(b'{"turns": [\n  {"speaker": "a",\n  "text": }]}'))
     assert (e.kind, e.line, e.column) == ("syntax", 3, 11)
-    for empty in ["", b"", "   "]:
+    empties: List[Any] = ["", b"", "   "]
+    for empty in empties:
         e = error_of(lambda: engine.score_json(empty))
         assert (e.kind, e.line) == ("syntax", 1)
     e = error_of(lambda: engine.score_json('{"turns": []} {"turns": []}'))
@@ -116,7 +121,8 @@ def test_bytes_must_be_utf8(engine: qa_engine.Engine) -> None:
 
 def test_a_byte_order_mark_is_refused_as_the_core_and_node_refuse_it(engine: qa_engine.Engine) -> None:
     text = json.dumps(conversation(1))
-    for bom in ["\ufeff" + text, ("\ufeff" + text).encode("utf-8")]:
+    boms: List[Any] = ["\ufeff" + text, ("\ufeff" + text).encode("utf-8")]
+    for bom in boms:
         e = error_of(lambda: engine.score_json(bom))
         assert (e.kind, e.line, e.column) == ("syntax", 1, 1)
 
@@ -167,7 +173,8 @@ def test_score_many_errors_in_place(engine: qa_engine.Engine) -> None:
     # errors="raise": the first bad item, with its index
     e = error_of(lambda: engine.score_many(items, 2))
     assert (e.kind, e.index) == ("syntax", 1)
-    e = error_of(lambda: engine.score_many([good, good, {1, 2}], 1))
+    with_a_set: List[Any] = [good, good, {1, 2}]
+    e = error_of(lambda: engine.score_many(with_a_set, 1))
     assert (e.kind, e.index) == ("wrong_type", 2)
     assert "item 2" in str(e) and "found set" in str(e)
 
