@@ -5,8 +5,11 @@ use std::fmt;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
-use qa_core::Limits;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple,
+};
+use qa_core::{Limits, TranscriptError, TranscriptErrorKind};
 use serde_json::{Map, Number, Value};
 
 /// Deepest nesting of dicts and lists accepted from Python (serde_json's own parsing limit).
@@ -272,6 +275,71 @@ fn float(x: f64) -> Result<Value, Bad> {
     Number::from_f64(x)
         .map(Value::Number)
         .ok_or_else(|| bad(BadKind::InvalidValue, format!("{x} is not a finite number")))
+}
+
+/// The JSON text of one transcript (`score_json`, `score_many` items), held by the Python object
+/// that carries it: a `bytes` is not copied; a `str` is encoded to UTF-8 once (the limited API
+/// of CPython 3.9 has no borrowed UTF-8 view of a str). The core reads the text with its serde
+/// path and its limits ([`qa_core::Engine::score_json`]), without the GIL.
+pub(crate) enum JsonText {
+    Str(PyBackedStr),
+    Bytes(PyBackedBytes),
+}
+
+impl JsonText {
+    /// `obj` as JSON text: `None` when it is not a `str`, `bytes` or `bytearray`; an error for a
+    /// `str` that is not valid Unicode (a lone surrogate), as Node's `scoreJson` gives.
+    pub(crate) fn read(obj: &Bound<'_, PyAny>) -> Option<Result<JsonText, TranscriptError>> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            let text = PyBackedStr::try_from(s.clone()).map_err(|e| not_unicode(obj.py(), &e));
+            return Some(text.map(JsonText::Str));
+        }
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Some(Ok(JsonText::Bytes(PyBackedBytes::from(b.clone()))));
+        }
+        if let Ok(b) = obj.cast::<PyByteArray>() {
+            // a bytearray may change while we read it without the GIL: copied once
+            return Some(Ok(JsonText::Bytes(PyBackedBytes::from(b.clone()))));
+        }
+        None
+    }
+
+    /// The text; bytes are checked to be UTF-8 here (no GIL needed). A byte order mark is not
+    /// skipped: like the core and Node, it is a syntax error at line 1, column 1.
+    pub(crate) fn text(&self) -> Result<&str, TranscriptError> {
+        match self {
+            JsonText::Str(s) => Ok(s),
+            JsonText::Bytes(b) => std::str::from_utf8(b).map_err(|e| {
+                TranscriptError::new(
+                    TranscriptErrorKind::Syntax,
+                    format!(
+                        "invalid JSON: the text is not valid UTF-8 (at byte {})",
+                        e.valid_up_to()
+                    ),
+                )
+            }),
+        }
+    }
+}
+
+/// The error of a `str` that has no UTF-8 form: where its lone surrogate is (the
+/// `UnicodeEncodeError`'s `start`, an index into the str).
+fn not_unicode(py: Python<'_>, err: &PyErr) -> TranscriptError {
+    let exc = err.value(py);
+    let at = exc.getattr("start").and_then(|v| v.extract::<usize>()).ok();
+    let code = at.and_then(|i| {
+        let ch = exc.getattr("object").ok()?.get_item(i).ok()?;
+        let ord = py.import("builtins").ok()?.getattr("ord").ok()?;
+        ord.call1((ch,)).ok()?.extract::<u32>().ok()
+    });
+    let what = match (code, at) {
+        (Some(c), Some(i)) => format!("lone surrogate {c:#06x} at character {i}"),
+        _ => "a lone surrogate".to_string(),
+    };
+    TranscriptError::new(
+        TranscriptErrorKind::Syntax,
+        format!("invalid JSON: the text is not valid Unicode: {what}"),
+    )
 }
 
 /// The names of the fields of [`Limits`], as serde writes them (one list, the core's).

@@ -4,12 +4,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
-use qa_core::{Format, Limits, Rubric, SessionMeta, Transcript, Turn};
+use pyo3::types::{PyDict, PyList, PyMapping, PyTuple};
+use qa_core::{Format, Limits, Report, Rubric, SessionMeta, Transcript, TranscriptError, Turn};
+use rayon::prelude::*;
 
-use crate::convert;
+use crate::convert::{self, JsonText};
 use crate::errors::{self, RubricSource};
 use crate::pool;
 
@@ -69,6 +71,37 @@ fn transcript(
     let value =
         convert::to_value(obj).map_err(|bad| errors::bad_transcript(py, &bad, None, index))?;
     Transcript::from_value(value).map_err(|e| errors::transcript_error(py, &e, index))
+}
+
+/// One transcript of a `score_many` batch, as read with the GIL.
+enum Item {
+    /// A dict, converted and checked.
+    Checked(Transcript),
+    /// JSON text, read by the core (with the engine's limits) when it is scored, without the GIL.
+    Json(JsonText),
+}
+
+impl Item {
+    /// The `index`th item of a batch: a dict (any `Mapping`), or JSON text (`str`, `bytes`).
+    fn read(py: Python<'_>, obj: &Bound<'_, PyAny>, index: usize) -> PyResult<Item> {
+        if let Some(text) = JsonText::read(obj) {
+            return text
+                .map(Item::Json)
+                .map_err(|e| errors::transcript_error(py, &e, Some(index)));
+        }
+        if obj.cast::<PyMapping>().is_err() {
+            return Err(errors::not_a_transcript(py, obj, index));
+        }
+        transcript(py, obj, Some(index)).map(Item::Checked)
+    }
+
+    /// Scores the item; runs without the GIL.
+    fn score(&self, engine: &qa_core::Engine) -> Result<Report, TranscriptError> {
+        match self {
+            Item::Checked(t) => engine.try_score(t),
+            Item::Json(text) => engine.score_json(text.text()?),
+        }
+    }
 }
 
 #[pymethods]
@@ -148,6 +181,28 @@ impl PyEngine {
         convert::to_python(py, &report)
     }
 
+    /// Scores the JSON text of one transcript (`str`, or UTF-8 `bytes`); returns the report as a
+    /// dict. The text is read by the core with the engine's limits, without the GIL.
+    fn score_json<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = match JsonText::read(text) {
+            Some(text) => text.map_err(|e| errors::transcript_error(py, &e, None))?,
+            None => {
+                let found = text.get_type().name()?;
+                return Err(PyTypeError::new_err(format!(
+                    "score_json takes JSON text, a str or bytes, found a {found}"
+                )));
+            }
+        };
+        let engine = &self.engine;
+        let report = py.detach(|| guarded(|| engine.score_json(text.text()?)))?;
+        let report = report.map_err(|e| errors::transcript_error(py, &e, None))?;
+        convert::to_python(py, &report)
+    }
+
     /// Scores many transcripts in parallel without the GIL; the reports keep the input order.
     #[pyo3(signature = (transcripts, jobs = None, *, errors = "raise"))]
     fn score_many<'py>(
@@ -183,26 +238,51 @@ impl PyEngine {
                     PyRuntimeError::new_err(format!("cannot start {n} threads: {e}"))
                 })?),
             };
-        // Read every transcript with the GIL; a bad one is an error in its place.
+        // Read every transcript with the GIL (JSON text is only taken, to be read by the core
+        // without it); a bad one is an error in its place.
         let mut slots: Vec<Result<usize, PyErr>> = Vec::new();
-        let mut good: Vec<Transcript> = Vec::new();
+        let mut good: Vec<Item> = Vec::new();
+        // errors="raise": the first item that cannot be read; the ones before it are still
+        // scored, since one of them may be the first bad transcript (JSON text is only
+        // checked when it is scored)
+        let mut unreadable: Option<PyErr> = None;
         for (i, item) in transcripts.try_iter()?.enumerate() {
-            match self::transcript(py, &item?, Some(i)) {
+            match Item::read(py, &item?, i) {
                 Ok(t) => {
                     slots.push(Ok(good.len()));
                     good.push(t);
                 }
                 Err(e) if keep_errors => slots.push(Err(e)),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    unreadable = Some(e);
+                    break;
+                }
             }
         }
         let engine = &self.engine;
         let results = py.detach(|| {
             guarded(|| match &pool {
-                Some(pool) => pool.install(|| engine.try_score_many(&good)),
-                None => good.iter().map(|t| engine.try_score(t)).collect(),
+                Some(pool) => pool.install(|| {
+                    good.par_iter()
+                        .map(|item| item.score(engine))
+                        .collect::<Vec<_>>()
+                }),
+                None => good.iter().map(|item| item.score(engine)).collect(),
             })
         })?;
+        if let Some(unreadable) = unreadable {
+            // every item before it was read (no slot holds an error): raise the first error
+            return Err(
+                match results
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)))
+                {
+                    Some((i, e)) => errors::transcript_error(py, e, Some(i)),
+                    None => unreadable,
+                },
+            );
+        }
         let out = PyList::empty(py);
         // one converter for the batch: the field names are made str objects once
         let mut to_python = convert::ToPython::new(py);

@@ -1,7 +1,8 @@
 //! The one place where errors become Python exceptions.
 //!
 //! A core [`RubricError`] becomes `qa_engine.RubricError`, a core [`TranscriptError`] or a
-//! transcript that is not JSON data becomes `qa_engine.TranscriptError`, each with its fields.
+//! transcript that is not JSON data becomes `qa_engine.TranscriptError`, each with its fields
+//! (`line` and `column` for JSON text that does not parse).
 //! A panic in the core (a bug) becomes a `RuntimeError`, never a crash. The exception classes
 //! are plain Python (`qa_engine/_errors.py`) so that users can construct, catch and pickle them.
 
@@ -103,7 +104,23 @@ pub(crate) fn transcript_error(
         err.turn(),
         err.field(),
         index,
+        err.position(),
     )
+}
+
+/// `qa_engine.TranscriptError` for an item of a `score_many` batch that is neither a dict (any
+/// `Mapping`) nor JSON text.
+pub(crate) fn not_a_transcript(py: Python<'_>, item: &Bound<'_, PyAny>, index: usize) -> PyErr {
+    let type_name = item
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "an unknown type".to_string());
+    let message = format!(
+        "item {index}: a transcript is a dict or its JSON text (str or bytes), found {type_name}"
+    );
+    let kind = TranscriptErrorKind::WrongType.as_str();
+    new_transcript_error(py, message, kind, None, None, Some(index), None)
 }
 
 /// `qa_engine.TranscriptError` for a transcript that is not JSON data. `turn` is the index of
@@ -138,7 +155,7 @@ pub(crate) fn bad_transcript(
         Some(t) => format!("turn {t}: {}", bad.describe(skip)),
         None => bad.to_string(),
     };
-    new_transcript_error(py, message, kind.as_str(), turn, field, index)
+    new_transcript_error(py, message, kind.as_str(), turn, field, index, None)
 }
 
 fn new_transcript_error(
@@ -148,10 +165,12 @@ fn new_transcript_error(
     turn: Option<usize>,
     field: Option<&str>,
     index: Option<usize>,
+    position: Option<(usize, usize)>,
 ) -> PyErr {
+    let (line, column) = position.unzip();
     let build = || -> Result<PyErr, PyErr> {
         let class = TRANSCRIPT_ERROR.import(py, ERRORS_MODULE, "TranscriptError")?;
-        let exc = class.call1((message, kind, turn, field, index))?;
+        let exc = class.call1((message, kind, turn, field, index, line, column))?;
         Ok(PyErr::from_value(exc))
     };
     build().unwrap_or_else(|e| e)

@@ -64,8 +64,8 @@ def test_the_lists_are_the_rust_names() -> None:
 def test_the_docs_list_every_kind() -> None:
     text = (DOCS / "python.md").read_text(encoding="utf-8")
     transcript = text.split("`TranscriptError`: `.kind`", 1)[1].split(")", 1)[0]
-    # `syntax` needs JSON text, which the Python API does not read
-    from_python = [k for k in TRANSCRIPT_KINDS if k != "syntax"]
+    # every kind, `syntax` too since `score_json` reads JSON text
+    from_python = TRANSCRIPT_KINDS
     assert re.findall(r"`(\w+)`", transcript) == from_python
     rubric = text.split("Kinds: ", 1)[1].split(".\n", 1)[0]
     assert re.findall(r"`(\w+)`", rubric) == RUBRIC_KINDS
@@ -114,9 +114,14 @@ def test_every_transcript_kind_python_gives_is_a_core_name() -> None:
         kind_of(engine, {"turns": [], "meta": deep}),
         kind_of(engine, {"turns": [dict(turn, end=loop)]}),
     }
+    # JSON text, read by the core (`score_json`)
+    texts: List[Any] = ['{"turns": [', b'{"turns": []}\xff', "{}", '{"turns": [], "meta": [1]}']
+    for text in texts:
+        with pytest.raises(qa_engine.TranscriptError) as info:
+            engine.score_json(text)
+        seen.add(info.value.kind)
     assert seen <= set(TRANSCRIPT_KINDS), seen - set(TRANSCRIPT_KINDS)
-    # `syntax` needs JSON text, which the Python API does not read
-    assert seen == set(TRANSCRIPT_KINDS) - {"syntax"}
+    assert seen == set(TRANSCRIPT_KINDS)
 
 
 def test_a_transcript_nested_too_deep_is_too_deep() -> None:

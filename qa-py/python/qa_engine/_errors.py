@@ -47,17 +47,20 @@ class TranscriptError(ValueError):
 
     ``kind`` is what is wrong (``missing_field``, ``wrong_type``, ``invalid_value``,
     ``transcript_too_large``, ``too_many_turns``, ``turn_too_long``, ``too_deep``,
-    ``meta_too_large``: the names
+    ``meta_too_large``, ``syntax``: the names
     of the Rust core and of Node's ``code``), ``turn`` the 0-based
     index of the turn at fault and ``field`` the field at fault (``turns``, ``speaker``,
     ``text``, ``start``, ``end``, ``meta`` …), each ``None`` when it does not apply.
-    ``index`` is the position of the transcript in a ``score_many`` batch.
+    ``index`` is the position of the transcript in a ``score_many`` batch. ``line`` and
+    ``column`` (1-based) locate a ``syntax`` error in JSON text (``score_json``).
     """
 
     kind: str
     turn: Optional[int]
     field: Optional[str]
     index: Optional[int]
+    line: Optional[int]
+    column: Optional[int]
 
     def __init__(
         self,
@@ -66,9 +69,13 @@ class TranscriptError(ValueError):
         turn: Optional[int] = None,
         field: Optional[str] = None,
         index: Optional[int] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.turn = turn
         self.field = field
         self.index = index
+        self.line = line
+        self.column = column

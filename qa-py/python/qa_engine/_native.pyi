@@ -44,10 +44,14 @@ class Engine:
     def redact_text(self, text: str) -> str:
         """`text` with the rubric's `redact` applied, one character for one."""
     def score(self, transcript: Mapping[str, Any]) -> dict[str, Any]: ...
+    def score_json(self, text: str | bytes | bytearray) -> dict[str, Any]:
+        """Scores the JSON text of one transcript (`str`, or UTF-8 `bytes`), read by the core
+        with the engine's limits without the GIL; the same report as `score` on the dict.
+        Text that does not parse: `TranscriptError` of kind `syntax`, with `line`/`column`."""
     @overload
     def score_many(
         self,
-        transcripts: Iterable[Mapping[str, Any]],
+        transcripts: Iterable[Mapping[str, Any] | str | bytes | bytearray],
         jobs: int | None = None,
         *,
         errors: Literal["raise"] = "raise",
@@ -57,13 +61,14 @@ class Engine:
         `jobs`: threads to score on, 1 to 256 (else `ValueError`), capped at 4 per core the
         process may use; the default is one per core, and 1 scores on the calling thread. At
         most two thread pools are kept (the sizes used last). Safe in a forked child: it
-        starts threads of its own. With `errors="return"` a bad transcript's
+        starts threads of its own. An item is a transcript dict or its JSON text (`str` or
+        UTF-8 `bytes`, read as `score_json` reads it), mixed freely. With `errors="return"` a bad transcript's
         `TranscriptError` takes its place in the result instead of being raised.
         """
     @overload
     def score_many(
         self,
-        transcripts: Iterable[Mapping[str, Any]],
+        transcripts: Iterable[Mapping[str, Any] | str | bytes | bytearray],
         jobs: int | None = None,
         *,
         errors: Literal["return"],
