@@ -49,22 +49,9 @@ pub fn table(engine: &Engine, breaches: &[Breach]) -> String {
         ("n", Align::Right),
     ]);
     for b in breaches {
-        let Some(th) = thresholds.iter().find(|t| t.id() == b.threshold) else {
-            continue;
-        };
-        let limit = match th.bound() {
-            Bound::Below(x) => format!("below {}", value(th.metric(), x)),
-            Bound::Above(x) => format!("above {}", value(th.metric(), x)),
-            _ => value(th.metric(), b.limit),
-        };
-        t.row(vec![
-            b.threshold.clone(),
-            th.metric().name(),
-            b.group.clone().unwrap_or_else(|| "-".into()),
-            value(th.metric(), b.value),
-            limit,
-            b.count.to_string(),
-        ]);
+        if let Some(cells) = row(engine, b) {
+            t.row(cells.to_vec());
+        }
     }
     for line in t.render().lines() {
         out.push_str("  ");
@@ -72,4 +59,28 @@ pub fn table(engine: &Engine, breaches: &[Breach]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A breach as people read it, for the text table and the HTML page: threshold, metric, group
+/// (`-` without one), value, limit (`above`/`below` it) and conversations; rates as
+/// percentages. `None` for a breach of a threshold the rubric does not have.
+pub fn row(engine: &Engine, b: &Breach) -> Option<[String; 6]> {
+    let th = engine
+        .rubric()
+        .thresholds()
+        .iter()
+        .find(|t| t.id() == b.threshold)?;
+    let limit = match th.bound() {
+        Bound::Below(x) => format!("below {}", value(th.metric(), x)),
+        Bound::Above(x) => format!("above {}", value(th.metric(), x)),
+        _ => value(th.metric(), b.limit),
+    };
+    Some([
+        b.threshold.clone(),
+        th.metric().name(),
+        b.group.clone().unwrap_or_else(|| "-".into()),
+        value(th.metric(), b.value),
+        limit,
+        b.count.to_string(),
+    ])
 }

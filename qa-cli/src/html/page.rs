@@ -392,20 +392,19 @@ impl Sections<'_> {
             Some(breaches) => {
                 let rows: Vec<Vec<String>> = breaches
                     .iter()
-                    .map(|b| {
-                        let group = b.group.clone().unwrap_or_else(|| "(none)".to_string());
-                        vec![
-                            escape(&b.threshold),
-                            escape(&group),
-                            format!("{}", b.value),
-                            format!("{}", b.limit),
-                            b.count.to_string(),
-                        ]
-                    })
+                    .filter_map(|b| crate::thresholds::row(self.engine, b))
+                    .map(|cells| cells.iter().map(|c| escape(c)).collect())
                     .collect();
                 table(
                     "breaches",
-                    &["threshold", "group", "value", "limit", "conversations"],
+                    &[
+                        "threshold",
+                        "metric",
+                        "group",
+                        "value",
+                        "limit",
+                        "conversations",
+                    ],
                     &rows,
                 )
             }
