@@ -25,6 +25,8 @@
 //! ```
 
 mod check;
+mod outputs;
+mod rules_check;
 
 use std::path::Path;
 
