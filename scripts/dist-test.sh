@@ -2,8 +2,9 @@
 # Builds dist/ (scripts/dist.sh), then installs both packages where Rust cannot be found and
 # scores the e-commerce example with each: cargo and rustc off the PATH, CARGO_HOME and
 # RUSTUP_HOME empty, no package index (pip --no-index, npm --offline). Each report must equal
-# the one `qa score` writes. DIST_TEST_NO_BUILD=1 reuses what is in dist/.
-# Not part of scripts/test.sh (two more release builds; see docs/dist.md).
+# the one `qa score` writes. DIST_TEST_NO_BUILD=1 reuses what is in dist/; QA_BIN names a built
+# `qa` (else `cargo build -p qa-cli`). Run by scripts/test.sh after the binding tests, whose
+# release builds dist.sh reuses (see docs/dist.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,11 +26,15 @@ wheel="$root/${wheels[0]}"
 tgz="$root/${tgzs[0]}"
 
 echo "== dist-test: the expected reports (qa score)"
-cargo build --quiet --locked -p qa-cli
-target="${CARGO_TARGET_DIR:-$root/target}"
+if [ -n "${QA_BIN:-}" ]; then
+  qa="$QA_BIN"
+else
+  cargo build --quiet --locked -p qa-cli
+  qa="${CARGO_TARGET_DIR:-$root/target}/debug/qa"
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$target/debug/qa" score "$rubric" "$data" --no-progress >"$work/expected.jsonl"
+"$qa" score "$rubric" "$data" --no-progress >"$work/expected.jsonl"
 
 # The interpreters themselves, not shims that may need a toolchain manager on the PATH.
 py_exe="$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)')"
