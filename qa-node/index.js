@@ -1,20 +1,38 @@
-// Loads the native addon that `npm install` builds (`napi build --release`): qa-engine.node,
-// and adds the scoring methods, which convert here.
+// Loads the native addon: qa-engine.node, which `npm install` builds in a checkout (`napi build
+// --release`, see install.js), or else the prebuilt qa-engine.<platform>-<arch>[-<abi>].node that
+// a packed release carries (scripts/dist.sh; see platform.js), and adds the scoring methods,
+// which convert here.
 'use strict'
 
+const fs = require('node:fs')
+const path = require('node:path')
 const { types } = require('node:util')
+const { triples, prebuilt } = require('./platform.js')
 
-let native
-try {
-  native = require('./qa-engine.node')
-} catch (e) {
-  e.message =
-    `qa-engine: cannot load the native addon qa-engine.node (${e.message}). ` +
-    'It is built by the install script (needs a Rust toolchain): allow it with ' +
-    '`npm install-scripts approve --all` and run `npm rebuild qa-engine`, ' +
-    'or run `npm install` in the qa-node folder.'
-  throw e
+function loadNative() {
+  const built = path.join(__dirname, 'qa-engine.node')
+  const file = fs.existsSync(built) ? built : prebuilt(__dirname)
+  if (file === null) {
+    throw new Error(
+      `qa-engine: no native addon: neither qa-engine.node nor a prebuilt qa-engine.${triples()[0]}.node ` +
+        `is in ${__dirname}. This package carries prebuilt addons for the platforms it was packed on; ` +
+        'elsewhere it is built from a checkout by the install script (needs a Rust toolchain): ' +
+        'run `npm install` in the qa-node folder of a checkout.',
+    )
+  }
+  try {
+    return require(file)
+  } catch (e) {
+    e.message =
+      `qa-engine: cannot load the native addon ${path.basename(file)} (${e.message}). ` +
+      'In a checkout it is built by the install script (needs a Rust toolchain): allow it with ' +
+      '`npm install-scripts approve --all` and run `npm rebuild qa-engine`, ' +
+      'or run `npm install` in the qa-node folder.'
+    throw e
+  }
 }
+
+const native = loadNative()
 
 // One conversion path. A transcript, a turn or a session meta is written here as JSON text
 // with JSON.stringify, and the addon reads that text with the core's serde reader, which

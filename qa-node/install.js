@@ -1,4 +1,9 @@
-// `npm install` builds the native addon, qa-engine.node (release).
+// `npm install` builds the native addon, qa-engine.node (release), in a checkout.
+//
+// A packed release (scripts/dist.sh) carries a prebuilt addon, qa-engine.<platform>-<arch>[-<abi>].node,
+// and no Rust sources: there this script only says which prebuilt is used (and is not needed at
+// all: `npm install --ignore-scripts` works), or, on a platform the package has no prebuilt for,
+// fails saying so.
 //
 // Inside this folder (a developer's `npm install`), @napi-rs/cli is there and `napi build` also
 // regenerates index.d.ts. Installed into another project (`npm install ./qa-node`), npm runs
@@ -9,6 +14,8 @@
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+
+const { prebuilt, triples } = require('./platform.js')
 
 const here = __dirname
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: here, stdio: 'inherit' })
@@ -24,8 +31,21 @@ function napiCli() {
 }
 
 const cli = napiCli()
+const checkout = fs.existsSync(path.join(here, 'Cargo.toml'))
+const packed = prebuilt(here)
 
-if (cli) {
+if (!checkout) {
+  if (packed) {
+    console.log(`qa-engine: using the prebuilt addon ${path.basename(packed)}`)
+  } else {
+    console.error(
+      `qa-engine: this package has no prebuilt addon for ${triples()[0]} ` +
+        `(qa-engine.${triples()[0]}.node) and no Rust sources to build one: ` +
+        'build it from a checkout of the repository (`npm install ./qa-node`, needs a Rust toolchain).',
+    )
+    process.exitCode = 1
+  }
+} else if (cli) {
   run(process.execPath, [cli, 'build', '--release'])
 } else {
   const manifest = path.join(here, 'Cargo.toml')

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (fmt, clippy, unit, golden, property, doc), the HTML report in headless
-# Chromium (scripts/browser-test.sh, installs Debian's chromium when missing), Python, Node.
+# Chromium (scripts/browser-test.sh, installs Debian's chromium when missing), Python, Node, and
+# the packages that install without Rust (scripts/dist-test.sh).
 # This is the README's test command; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,7 @@ for part in qa-py qa-node; do
     "$part/test.sh"
   fi
 done
+# after qa-py and qa-node: dist.sh reuses their release builds (about 30 s more, docs/dist.md)
+echo "== dist: the wheel and the npm package, installed with no Rust reachable"
+QA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/qa" scripts/dist-test.sh
 echo "== all tests passed"
