@@ -76,7 +76,15 @@ pub fn lint(rubric: &Rubric) -> Vec<Warning> {
             _ => Vec::new(),
         };
         for expr in exprs {
-            collect(rubric, rule, expr, false, &mut phrases);
+            // `not` items have no literal phrase to advise on
+            let uses = rubric.phrases_in(expr).into_iter().filter(|u| !u.negated);
+            phrases.extend(uses.map(|u| Phrase {
+                rule,
+                text: u.phrase.as_str(),
+                list: u.list,
+                position: u.phrase.position().or(rule.position()),
+                constrained: u.constrained,
+            }));
         }
     }
     let phrase_warnings: Vec<Option<Warning>> = phrases.par_iter().map(phrase_warning).collect();
@@ -84,52 +92,6 @@ pub fn lint(rubric: &Rubric) -> Vec<Warning> {
     let order = |w: &Warning| rubric.rules().iter().position(|r| r.id() == w.rule);
     warnings.sort_by_key(order);
     warnings
-}
-
-fn collect<'a>(
-    rubric: &'a Rubric,
-    rule: &'a Rule,
-    expr: &'a MatchExpr,
-    constrained: bool,
-    out: &mut Vec<Phrase<'a>>,
-) {
-    match expr {
-        MatchExpr::Phrase(p) => out.push(Phrase {
-            rule,
-            text: p.as_str(),
-            list: None,
-            position: p.position().or(rule.position()),
-            constrained,
-        }),
-        MatchExpr::List(l) => {
-            let phrases = rubric.list(l.name()).map_or(&[][..], |l| l.phrases());
-            for p in phrases {
-                out.push(Phrase {
-                    rule,
-                    text: p.as_str(),
-                    list: Some(l.name()),
-                    position: p.position().or(rule.position()),
-                    constrained,
-                });
-            }
-        }
-        MatchExpr::Any(items) => {
-            for item in items {
-                collect(rubric, rule, item, constrained, out);
-            }
-        }
-        MatchExpr::Near(n) => {
-            for item in n.items() {
-                collect(rubric, rule, item, true, out);
-            }
-        }
-        MatchExpr::All(items) => {
-            for item in items {
-                collect(rubric, rule, item, true, out);
-            }
-        }
-        _ => {} // regexes and `not`: no literal phrase to advise on
-    }
 }
 
 fn require_warnings(rubric: &Rubric, rule: &Rule, expr: &MatchExpr, out: &mut Vec<Warning>) {

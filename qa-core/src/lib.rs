@@ -90,7 +90,7 @@ pub use options::{
 };
 pub use pattern::Pattern;
 pub use report::{CategoryScore, Finding, InUnits, NotApplicable, Report, Skipped, Span, Units};
-pub use rubric::Rubric;
+pub use rubric::{PhraseUse, Rubric};
 pub use rules::{Rule, RuleKind, RuleSpec, REPEAT_LOOKBACK};
 pub use sample::{Dropped, PhraseHit, PhrasePart, PhraseSampler, SampledPhrase};
 pub use schema::rubric_schema;

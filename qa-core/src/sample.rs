@@ -17,7 +17,6 @@ use crate::error::TranscriptError;
 use crate::matcher::{Hit, PhraseScan, TurnScratch};
 use crate::model::MatchExpr;
 use crate::options::{Negation, Role};
-use crate::rubric::Rubric;
 use crate::rules::RuleSpec;
 use crate::transcript::Transcript;
 
@@ -210,20 +209,18 @@ impl PhraseSampler {
                 parts.push((PhrasePart::OnlyIf, side.role(), side.matcher(), condition));
             }
             for (part, role, expr, how) in parts {
-                let mut found = Vec::new();
-                collect(rubric, expr, false, &mut found);
-                for w in found {
-                    if !seen.insert((index, part, w.list, w.phrase)) {
+                for w in rubric.phrases_in(expr) {
+                    if !seen.insert((index, part, w.list, w.phrase.as_str())) {
                         continue;
                     }
                     phrases.push(SampledPhrase {
                         rule: rule.id().to_string(),
                         part,
                         role,
-                        phrase: w.phrase.to_string(),
+                        phrase: w.phrase.as_str().to_string(),
                         list: w.list.map(str::to_string),
                         constrained: w.constrained,
-                        position: w.position,
+                        position: w.phrase.position(),
                     });
                     uses.push(how);
                 }
@@ -333,52 +330,10 @@ fn char_offsets(text: &str, bytes: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// A phrase of an expression.
-struct Written<'a> {
-    phrase: &'a str,
-    list: Option<&'a str>,
-    constrained: bool,
-    position: Option<(usize, usize)>,
-}
-
-/// The phrases of an expression.
-fn collect<'a>(
-    rubric: &'a Rubric,
-    expr: &'a MatchExpr,
-    constrained: bool,
-    out: &mut Vec<Written<'a>>,
-) {
-    match expr {
-        MatchExpr::Phrase(p) => out.push(Written {
-            phrase: p.as_str(),
-            list: None,
-            constrained,
-            position: p.position(),
-        }),
-        MatchExpr::List(l) => {
-            for p in rubric.list(l.name()).map_or(&[][..], |l| l.phrases()) {
-                out.push(Written {
-                    phrase: p.as_str(),
-                    list: Some(l.name()),
-                    constrained,
-                    position: p.position(),
-                });
-            }
-        }
-        MatchExpr::Regex(_) => {}
-        MatchExpr::Any(items) => items
-            .iter()
-            .for_each(|i| collect(rubric, i, constrained, out)),
-        MatchExpr::Near(n) => n.items().iter().for_each(|i| collect(rubric, i, true, out)),
-        MatchExpr::All(items) => items.iter().for_each(|i| collect(rubric, i, true, out)),
-        MatchExpr::Not(inner) => collect(rubric, inner, true, out),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Turn;
+    use crate::{Rubric, Turn};
 
     fn sampler(yaml: &str) -> PhraseSampler {
         PhraseSampler::new(&Engine::new(Rubric::from_yaml(yaml).unwrap()).unwrap())

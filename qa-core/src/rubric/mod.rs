@@ -37,7 +37,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::RubricError;
 use crate::limits::Limits;
-use crate::model::{List, MatchExpr, NamedPattern, Redact, Scoring, Speakers, Threshold};
+use crate::model::{List, MatchExpr, NamedPattern, Phrase, Redact, Scoring, Speakers, Threshold};
 use crate::options::{Locale, Normalize};
 use crate::rules::Rule;
 use crate::source::{Format, Place as Pos};
@@ -234,6 +234,49 @@ impl Rubric {
         self.lists.get(name)
     }
 
+    /// Every phrase written in `expr`, directly or through a named list, in order (regexes
+    /// have none). For tools that look at a rubric's phrases one by one (`qa check`'s warnings,
+    /// [`crate::PhraseSampler`]).
+    pub fn phrases_in<'a>(&'a self, expr: &'a MatchExpr) -> Vec<PhraseUse<'a>> {
+        let mut out = Vec::new();
+        self.phrases_into(expr, false, false, &mut out);
+        out
+    }
+
+    fn phrases_into<'a>(
+        &'a self,
+        expr: &'a MatchExpr,
+        constrained: bool,
+        negated: bool,
+        out: &mut Vec<PhraseUse<'a>>,
+    ) {
+        let phrase = |phrase, list| PhraseUse {
+            phrase,
+            list,
+            constrained,
+            negated,
+        };
+        match expr {
+            MatchExpr::Phrase(p) => out.push(phrase(p, None)),
+            MatchExpr::List(l) => {
+                let phrases = self.list(l.name()).map_or(&[][..], List::phrases);
+                out.extend(phrases.iter().map(|p| phrase(p, Some(l.name()))));
+            }
+            MatchExpr::Regex(_) => {}
+            MatchExpr::Any(items) => items
+                .iter()
+                .for_each(|i| self.phrases_into(i, constrained, negated, out)),
+            MatchExpr::Near(n) => n
+                .items()
+                .iter()
+                .for_each(|i| self.phrases_into(i, true, negated, out)),
+            MatchExpr::All(items) => items
+                .iter()
+                .for_each(|i| self.phrases_into(i, true, negated, out)),
+            MatchExpr::Not(inner) => self.phrases_into(inner, true, true, out),
+        }
+    }
+
     /// The named patterns, in rubric order (each with its own `"$name"` references expanded).
     pub fn patterns(&self) -> impl ExactSizeIterator<Item = (&str, &NamedPattern)> {
         self.patterns.iter().map(|(k, v)| (k.as_str(), v))
@@ -291,4 +334,18 @@ impl Rubric {
         }
         n
     }
+}
+
+/// A phrase written in a match expression ([`Rubric::phrases_in`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PhraseUse<'a> {
+    /// The phrase as written.
+    pub phrase: &'a Phrase,
+    /// The named list it came from, if any.
+    pub list: Option<&'a str>,
+    /// Inside `near`, `all` or `not`: its match alone does not make the expression match.
+    pub constrained: bool,
+    /// Inside `not`.
+    pub negated: bool,
 }
