@@ -51,6 +51,7 @@ mod read;
 mod write;
 
 pub use arrow_array;
+pub use arrow_buffer;
 pub use arrow_schema;
 
 use read::Column;
