@@ -19,33 +19,46 @@ const ROW_FINDINGS: usize = 6;
 /// SIGINT stops after a whole line (and closes a JSON array).
 pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow::Result<Status> {
     sink::exit_on_interrupt()?;
-    let mut buf: Vec<u8> = Vec::new();
     let totals = match format {
-        ScoreFormat::Jsonl => pipeline::run(engine, options, &mut |report| {
-            buf.clear();
-            serde_json::to_writer(&mut buf, &report)?;
-            buf.push(b'\n');
-            sink::write(&buf)
-        })?,
+        ScoreFormat::Jsonl => serialized(
+            engine,
+            options,
+            &|report, buf| {
+                serde_json::to_writer(&mut *buf, report).expect("a report always serializes");
+                buf.push(b'\n');
+            },
+            &mut |buf| sink::write(&buf),
+        )?,
         ScoreFormat::Json => {
             let mut first = true;
             sink::set_trailer(b"[]\n");
-            let totals = pipeline::run(engine, options, &mut |report| {
-                buf.clear();
-                buf.extend_from_slice(if first { b"[\n" } else { b",\n" });
-                serde_json::to_writer_pretty(&mut buf, &report)?;
-                sink::write(&buf)?;
-                if first {
-                    sink::set_trailer(b"\n]\n");
-                    first = false;
-                }
-                Ok(())
-            })?;
+            let totals = serialized(
+                engine,
+                options,
+                &|report, buf| {
+                    // room for the separator, known only in input order
+                    buf.extend_from_slice(b",\n");
+                    serde_json::to_writer_pretty(&mut *buf, report)
+                        .expect("a report always serializes");
+                },
+                &mut |mut buf| {
+                    if first {
+                        buf[..2].copy_from_slice(b"[\n");
+                    }
+                    sink::write(&buf)?;
+                    if first {
+                        sink::set_trailer(b"\n]\n");
+                        first = false;
+                    }
+                    Ok(())
+                },
+            )?;
             sink::write(if first { b"[]\n" } else { b"\n]\n" })?;
             sink::set_trailer(b"");
             totals
         }
         ScoreFormat::Table => {
+            let mut buf: Vec<u8> = Vec::new();
             let mut table = ScoreTable::new(engine);
             let totals = pipeline::run(engine, options, &mut |report| {
                 buf.clear();
@@ -64,6 +77,33 @@ pub fn score(engine: &Engine, options: &Options, format: ScoreFormat) -> anyhow:
         result => result?,
     }
     Ok(totals.status(options))
+}
+
+/// Scores the input with each report serialized by `serialize` in the worker pool, next to its
+/// scoring, and hands the bytes to `write` in input order.
+fn serialized(
+    engine: &Engine,
+    options: &Options,
+    serialize: &(dyn Fn(&Report, &mut Vec<u8>) + Sync),
+    write: &mut dyn FnMut(Vec<u8>) -> io::Result<()>,
+) -> anyhow::Result<pipeline::Totals> {
+    let mut failed = 0;
+    let mut totals = pipeline::each(
+        engine,
+        options,
+        &|t| {
+            let report = engine.score(&t);
+            let mut buf = Vec::new();
+            serialize(&report, &mut buf);
+            (report.passed, buf)
+        },
+        &mut |(passed, buf)| {
+            failed += usize::from(!passed);
+            write(buf)
+        },
+    )?;
+    totals.failed = failed;
+    Ok(totals)
 }
 
 /// A streaming table of reports with a summary line.

@@ -1,10 +1,13 @@
 //! The batch pipeline of `qa score`, `qa report` and `qa check --sample`: one thread reads
-//! records, a pool of `--jobs` threads parses and scores them (or runs other work on them) a
-//! batch at a time, and the caller receives the results in input order. At most four batches are in memory at once (the one being filled,
-//! two read ahead, the one being scored), each of at most
+//! records, a pool of `--jobs` threads parses and scores them (or runs other work on them, such
+//! as serializing the reports) a batch at a time, and the caller receives the results in input
+//! order, one batch while the pool works on the next. At most four batches are in memory at
+//! once (the one being filled, one read ahead, the one being scored, the one handed on), each
+//! of at most
 //! [`BATCH`] records and [`BATCH_BYTES`] of input text (or one longer record), whatever the
 //! input size.
 
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::sync::mpsc;
@@ -23,8 +26,11 @@ const BATCH: usize = 256;
 /// Input text in one batch: a batch is sent when the next record would take it past this (a
 /// single longer record, up to `--max-line-bytes`, makes a batch of its own).
 pub const BATCH_BYTES: usize = 8 << 20;
-/// Batches read ahead of the one being scored.
-const READ_AHEAD: usize = 2;
+/// Batches read ahead of the ones in the pool.
+const READ_AHEAD: usize = 1;
+/// Batches in the pool: one whose results are being handed on (written) while the next is
+/// scored.
+const IN_FLIGHT: usize = 2;
 /// The worker threads for `--jobs`: all cores by default, at most [`qa_core::max_jobs`] (4 per
 /// core: more only add memory and scheduling, scoring is CPU-bound).
 pub fn jobs(requested: Option<usize>) -> anyhow::Result<usize> {
@@ -204,33 +210,52 @@ pub fn each<T: Send>(
                 let _ = send(&mut batch);
             }
         });
-        for batch in rx {
-            let results: Vec<Result<T, (Location, String)>> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|r| read(engine, r).map(work))
-                    .collect()
-            });
-            for result in results {
-                match result {
-                    Ok(value) => {
-                        totals.scored += 1;
-                        if let Err(e) = on_result(value) {
-                            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                                // the reader of our output is gone (`qa score | head`)
-                                std::process::exit(0);
+        // Batches go to the pool as they come, and the results of the oldest are handed on
+        // (written) while the pool scores the next: the pool is not left idle while this
+        // thread writes.
+        pool.in_place_scope(|pool_scope| -> anyhow::Result<()> {
+            let mut scoring = VecDeque::with_capacity(IN_FLIGHT);
+            let mut hand_on = |results: mpsc::Receiver<Vec<Result<T, (Location, String)>>>| {
+                // the sender is dropped without a send only when scoring panicked, and the
+                // scope then resumes the panic
+                for result in results.recv().unwrap_or_default() {
+                    match result {
+                        Ok(value) => {
+                            totals.scored += 1;
+                            if let Err(e) = on_result(value) {
+                                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                                    // the reader of our output is gone (`qa score | head`)
+                                    std::process::exit(0);
+                                }
+                                return Err(e).context("cannot write the output");
                             }
-                            return Err(e).context("cannot write the output");
+                        }
+                        Err((location, message)) => {
+                            totals.bad += 1;
+                            bar.suspend(|| eprintln!("{location}: {message}"));
                         }
                     }
-                    Err((location, message)) => {
-                        totals.bad += 1;
-                        bar.suspend(|| eprintln!("{location}: {message}"));
-                    }
+                }
+                bar.set_message(format!("{} scored", totals.scored));
+                Ok(())
+            };
+            for batch in rx {
+                let (done, results) = mpsc::sync_channel(1);
+                pool_scope.spawn(move |_| {
+                    let scored: Vec<Result<T, (Location, String)>> = batch
+                        .into_par_iter()
+                        .map(|r| read(engine, r).map(work))
+                        .collect();
+                    // an error: the caller stopped (an output error)
+                    let _ = done.send(scored);
+                });
+                scoring.push_back(results);
+                if scoring.len() == IN_FLIGHT {
+                    hand_on(scoring.pop_front().expect("a batch in flight"))?;
                 }
             }
-            bar.set_message(format!("{} scored", totals.scored));
-        }
+            scoring.into_iter().try_for_each(hand_on)
+        })?;
         reader.join().expect("the reader thread does not panic");
         Ok(())
     })?;

@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{mpsc, Mutex, MutexGuard};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -71,6 +71,85 @@ fn transcript(
     let value =
         convert::to_value(obj).map_err(|bad| errors::bad_transcript(py, &bad, None, index))?;
     Transcript::from_value(value).map_err(|e| errors::transcript_error(py, &e, index))
+}
+
+/// Items of `score_many` scored together, and converted together with the GIL.
+const CHUNK: usize = 64;
+
+/// `score_many` on a pool when every item was read: the reports are converted to dicts (with
+/// the GIL, in order) a chunk at a time while the pool scores the next chunks (without it), so
+/// the conversion, which only one thread can do, is not added after all the scoring. Waiting
+/// for a chunk releases the GIL. `slots` are the items' places (`Ok`: an index in `good`).
+fn overlapped<'py>(
+    py: Python<'py>,
+    engine: &qa_core::Engine,
+    pool: &rayon::ThreadPool,
+    good: &[Item],
+    slots: Vec<Result<usize, PyErr>>,
+    keep_errors: bool,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py).unbind();
+    let done = py.detach(|| {
+        guarded(|| {
+            pool.in_place_scope(|scope| -> PyResult<()> {
+                let chunks: Vec<mpsc::Receiver<Vec<Result<Report, TranscriptError>>>> = good
+                    .chunks(CHUNK)
+                    .map(|chunk| {
+                        let (tx, rx) = mpsc::sync_channel(1);
+                        scope.spawn(move |_| {
+                            let scored = chunk.par_iter().map(|item| item.score(engine)).collect();
+                            // an error: the caller stopped at an error
+                            let _ = tx.send(scored);
+                        });
+                        rx
+                    })
+                    .collect();
+                let mut slots = slots.into_iter().enumerate().peekable();
+                for (c, chunk) in chunks.into_iter().enumerate() {
+                    // no results: scoring panicked, and the scope resumes the panic
+                    let Ok(results) = chunk.recv() else {
+                        return Ok(());
+                    };
+                    let first = c * CHUNK;
+                    Python::attach(|py| -> PyResult<()> {
+                        let out = out.bind(py);
+                        let mut to_python = convert::ToPython::new(py);
+                        while let Some((i, slot)) = slots.next_if(|(_, s)| {
+                            s.as_ref().map_or(true, |k| *k < first + results.len())
+                        }) {
+                            let item = match slot {
+                                Ok(k) => match &results[k - first] {
+                                    Ok(report) => to_python.convert(report)?,
+                                    Err(e) => {
+                                        let err = errors::transcript_error(py, e, Some(i));
+                                        if !keep_errors {
+                                            return Err(err);
+                                        }
+                                        err.into_value(py).into_bound(py).into_any()
+                                    }
+                                },
+                                Err(err) => err.into_value(py).into_bound(py).into_any(),
+                            };
+                            out.append(item)?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                // unreadable items after the last one read (errors="return")
+                Python::attach(|py| -> PyResult<()> {
+                    let out = out.bind(py);
+                    for (_, slot) in slots {
+                        if let Err(err) = slot {
+                            out.append(err.into_value(py).into_bound(py).into_any())?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+        })
+    });
+    done??;
+    Ok(out.into_bound(py))
 }
 
 /// One transcript of a `score_many` batch, as read with the GIL.
@@ -260,6 +339,9 @@ impl PyEngine {
             }
         }
         let engine = &self.engine;
+        if let (Some(pool), None) = (&pool, &unreadable) {
+            return overlapped(py, engine, pool, &good, slots, keep_errors);
+        }
         let results = py.detach(|| {
             guarded(|| match &pool {
                 Some(pool) => pool.install(|| {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -137,3 +138,34 @@ def test_score_many_releases_the_gil(engine: qa_engine.Engine) -> None:
     assert took > 0.05, "the batch is too small to tell"
     # with the GIL held, the counter would run for one switch interval (5 ms) at most
     assert ticks > 0.1 * alone * took, (ticks, alone, took)
+
+
+def test_score_many_on_a_pool_keeps_places_across_chunks(engine: qa_engine.Engine) -> None:
+    # the pool scores chunks of 64 while the calling thread converts: bad items at and around
+    # the chunk edges keep their places, and the reports equal one thread's
+    bad_json = {63, 64, 130, 299}
+    unreadable = {0, 65, 127, 128, 250}
+    items: List[Any] = []
+    for i in range(300):
+        if i in bad_json:
+            items.append('{"turns": [{"speaker": "a"}]}')
+        elif i in unreadable:
+            items.append(i)
+        elif i % 2:
+            items.append(json.dumps(conversation(i)))
+        else:
+            items.append(conversation(i))
+    one = engine.score_many(items, 1, errors="return")
+    two = engine.score_many(items, 2, errors="return")
+    assert len(one) == len(two) == 300
+    for i, (a, b) in enumerate(zip(one, two)):
+        if i in bad_json | unreadable:
+            assert isinstance(a, qa_engine.TranscriptError) and isinstance(b, qa_engine.TranscriptError)
+            assert (a.kind, a.index, str(a)) == (b.kind, b.index, str(b))
+            assert a.kind == ("missing_field" if i in bad_json else "wrong_type")
+        else:
+            assert a == b == engine.score(conversation(i))
+    readable = [x for i, x in enumerate(items) if i not in unreadable]
+    with pytest.raises(qa_engine.TranscriptError) as info:
+        engine.score_many(readable, 2)
+    assert (info.value.index, info.value.field) == (62, "text")
