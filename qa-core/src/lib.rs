@@ -42,6 +42,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod builder;
 mod check;
 mod compiled;

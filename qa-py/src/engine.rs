@@ -16,7 +16,7 @@ use crate::errors::{self, RubricSource};
 use crate::pool;
 
 /// Runs `f`, turning a panic in the core into a `RuntimeError` instead of a crash.
-fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(errors::panicked)
 }
 
@@ -303,6 +303,20 @@ impl PyEngine {
             out.append(item)?;
         }
         Ok(out)
+    }
+
+    /// Scores a column of Arrow data (JSON text or structs, one transcript per row) in
+    /// parallel without the GIL; returns a `pyarrow.Table` of report rows, one per input row, in
+    /// order. A row that cannot be read has its message in `error`.
+    #[pyo3(signature = (data, column = "transcript", *, jobs = None))]
+    fn score_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        column: &str,
+        jobs: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::score_arrow(py, &self.engine, data, column, jobs)
     }
 
     /// Starts a live session for one conversation.

@@ -4,6 +4,7 @@
 //! dicts, core errors become the typed exceptions of `qa_engine`. Every rule of scoring lives in
 //! `qa-core`. The Python API is documented in `docs/python.md`; its types in `_native.pyi`.
 
+mod arrow;
 mod convert;
 mod engine;
 mod errors;

@@ -108,3 +108,22 @@ pub(crate) fn with_threads(threads: usize) -> Result<Arc<ThreadPool>, ThreadPool
     drop(evicted);
     Ok(pool)
 }
+
+/// The pool that scores a batch call with `jobs` (checked: 1 to [`MAX_JOBS`], `None` for one
+/// thread per core); `None` when one thread scores on the calling thread.
+pub(crate) fn for_jobs(jobs: Option<usize>) -> pyo3::PyResult<Option<Arc<ThreadPool>>> {
+    use pyo3::exceptions::{PyRuntimeError, PyValueError};
+    let threads = match jobs {
+        None | Some(1..=MAX_JOBS) => threads(jobs),
+        Some(n) => {
+            return Err(PyValueError::new_err(format!(
+                "jobs must be between 1 and {MAX_JOBS}, not {n}"
+            )))
+        }
+    };
+    // a pool even for one thread: the core scores with rayon, which must never fall back to its
+    // global pool (it cannot be rebuilt after a fork)
+    with_threads(threads)
+        .map(Some)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))
+}

@@ -36,7 +36,10 @@ def python_md() -> Dict[str, Any]:
     """Runs docs/python.md; returns its namespace."""
     namespace: Dict[str, Any] = {"__name__": "__docs__"}
     for code, expected in blocks(DOCS / "python.md"):
-        if "import pandas" in code and importlib.util.find_spec("pandas") is None:
+        if any(
+            f"import {m}" in code and importlib.util.find_spec(m) is None
+            for m in ("pandas", "pyarrow")
+        ):
             continue
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):

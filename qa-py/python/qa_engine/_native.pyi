@@ -74,6 +74,21 @@ class Engine:
         errors: Literal["return"],
     ) -> list[dict[str, Any] | TranscriptError]:
         """As above; `jobs` is capped at 4 threads per core, see the first overload."""
+    def score_arrow(
+        self, data: object, column: str = "transcript", *, jobs: int | None = None
+    ) -> Any:
+        """Scores a column of Arrow data; returns a `pyarrow.Table`, one report row per input row.
+
+        `data`: a pyarrow Table, RecordBatch or RecordBatchReader, a polars DataFrame, or
+        anything with `__arrow_c_stream__` or `__arrow_c_array__` (an array or chunked array is
+        taken as the column itself). `column` holds JSON text (utf8, large_utf8, utf8_view,
+        binary, large_binary) or structs `{id, agent, channel, meta, turns: list<{speaker,
+        text, start, end}>}`. The result's columns: `id, agent, channel, score, passed, fatal,
+        findings (list<struct{rule, kind, severity, deduct, turn, start, end, text}>), error`;
+        a row that cannot be read has its message in `error` (never an exception). A missing
+        column or one of another type: `ValueError`. Scored in parallel without the GIL,
+        `jobs` as in `score_many`. Needs pyarrow, imported only when called.
+        """
     def session(
         self,
         *,
