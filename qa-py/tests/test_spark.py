@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -20,15 +20,16 @@ from conftest import RUBRIC_YAML
 from qa_engine._columns import cached_engine
 from scale_cases import RICH_RUBRIC, REPORT_COLUMNS, check_row, generated, need, required, texts
 
-pyspark = need("pyspark")
+need("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     if required():
         raise RuntimeError("qa-py/test-scale.sh needs java (it installs openjdk-17-jre-headless)")
     pytest.skip("no java", allow_module_level=True)
 
-import qa_engine.spark  # noqa: E402
-from pyspark.sql import SparkSession  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402
+from pyspark.sql import SparkSession  # type: ignore[import-not-found, import-untyped, unused-ignore]
+from pyspark.sql import types as T  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+import qa_engine.spark
 
 BATCH = 16  # spark.sql.execution.arrow.maxRecordsPerBatch: several batches per task
 
@@ -60,7 +61,7 @@ def rich() -> qa_engine.Engine:
     return qa_engine.Engine.from_file(RICH_RUBRIC)
 
 
-def text_frame(spark: Any, rows: List[Optional[str]], partitions: int = 2) -> Any:
+def text_frame(spark: Any, rows: Sequence[Optional[str]], partitions: int = 2) -> Any:
     schema = "row INT, transcript STRING, note STRING"
     data = [(i, t, f"note {i} 备注") for i, t in enumerate(rows)]
     return spark.createDataFrame(data, schema).repartition(partitions, "row")
@@ -178,7 +179,7 @@ def test_bad_arguments(spark: Any, tmp_path: Path) -> None:
 
 def probe(batches: Iterator[Any]) -> Iterator[Any]:
     """Reports this Python worker's pid and how often it compiled a rubric."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     for _ in batches:
         pass

@@ -58,16 +58,18 @@ def score(
     (`num_cpus`, `memory`, `runtime_env`, ...).
     """
     check_prefix(prefix)
+    cpus = map_batches_args.get("num_cpus", 1)
+    jobs = max(1, int(cpus))  # an actor scores on as many threads as it has CPUs
     schema = ds.schema()
     if schema is not None:  # known without running: name errors raise now, not in an actor
         plan_columns(list(schema.names), column, prefix)
     state = engine_state(compile_rubric(rubric, format=format, limits=limits, redact=redact))
     return ds.map_batches(
         _Scorer,
-        fn_constructor_kwargs={"state": state, "column": column, "prefix": prefix},
+        fn_constructor_kwargs={"state": state, "column": column, "prefix": prefix, "jobs": jobs},
         batch_format="pyarrow",
         batch_size=batch_size,
-        **{"num_cpus": 1, **_actors(ds, concurrency), **map_batches_args},
+        **{"num_cpus": cpus, **_actors(ds, concurrency), **map_batches_args},
     )
 
 
@@ -98,11 +100,12 @@ def _actors(ds: Dataset, concurrency: int | tuple[int, int]) -> dict[str, Any]:
 class _Scorer:
     """One Ray actor's scorer: the engine compiled once, in `__init__`."""
 
-    def __init__(self, state: EngineState, column: str, prefix: str | None) -> None:
+    def __init__(self, state: EngineState, column: str, prefix: str | None, jobs: int) -> None:
         self._engine = cached_engine(state)
         self._column = column
         self._prefix = prefix
+        self._jobs = jobs
 
     def __call__(self, batch: Any) -> Any:
         plan = plan_columns(batch.column_names, self._column, self._prefix)
-        return append_report(batch, self._engine.score_arrow(batch, self._column), plan)
+        return append_report(batch, self._engine.score_arrow(batch, self._column, jobs=self._jobs), plan)

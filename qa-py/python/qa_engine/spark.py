@@ -117,4 +117,5 @@ def _score_batches(
     """Runs in a Python worker: one engine per process, each Arrow batch scored in Rust."""
     engine = cached_engine(state)
     for batch in batches:
-        yield append_report(batch, engine.score_arrow(batch, column), plan)
+        # jobs=1: Spark runs one Python worker per core already
+        yield append_report(batch, engine.score_arrow(batch, column, jobs=1), plan)
