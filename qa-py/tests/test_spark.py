@@ -17,7 +17,7 @@ import pytest
 
 import qa_engine
 from conftest import RUBRIC_YAML
-from qa_engine._columns import cached_engine
+from qa_engine._columns import compilations
 from scale_cases import RICH_RUBRIC, REPORT_COLUMNS, check_row, generated, need, required, texts
 
 need("pyspark")
@@ -183,8 +183,7 @@ def probe(batches: Iterator[Any]) -> Iterator[Any]:
 
     for _ in batches:
         pass
-    info = cached_engine.cache_info()
-    yield pa.RecordBatch.from_pylist([{"pid": os.getpid(), "compiles": info.misses, "reuses": info.hits}])
+    yield pa.RecordBatch.from_pylist([{"pid": os.getpid(), "compiles": compilations()}])
 
 
 def test_rubric_compiled_once_per_worker(spark: Any) -> None:
@@ -193,7 +192,7 @@ def test_rubric_compiled_once_per_worker(spark: Any) -> None:
     rows = [json.dumps(c) for c in generated(480)]
     text = RUBRIC_YAML + "# a rubric of its own for this test\n"
     assert qa_engine.spark.score(text_frame(spark, rows, 4), text).filter("error IS NULL").count() == 480
-    workers = spark.range(8).repartition(8).mapInArrow(probe, "pid LONG, compiles LONG, reuses LONG").collect()
+    workers = spark.range(8).repartition(8).mapInArrow(probe, "pid LONG, compiles LONG").collect()
     scored = [w for w in workers if w["compiles"] > 0]
     assert scored, workers  # Python workers are reused (spark.python.worker.reuse)
     assert all(w["compiles"] <= 6 for w in scored), workers  # rubrics used so far; 60 batches

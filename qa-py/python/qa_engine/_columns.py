@@ -6,7 +6,6 @@ qa_engine imports without pyarrow, pyspark or ray installed.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Tuple, Union
@@ -66,13 +65,27 @@ def engine_state(engine: Engine) -> EngineState:
     return (rubric_json, tuple(sorted(limits.items())), redact)
 
 
-@functools.lru_cache(maxsize=8)
+_ENGINES: dict[EngineState, Engine] = {}
+_COMPILED = [0]  # compilations in this process, for tests (compilations())
+
+
 def cached_engine(state: EngineState) -> Engine:
     """The engine of `state`, compiled once per process: a Spark or Ray worker scores every
-    batch of every task with the same engine. `cached_engine.cache_info().misses` counts the
-    compilations."""
-    rubric_json, limits, redact = state
-    return _rebuild_engine(rubric_json, dict(limits), redact)
+    batch of every task with the same engine. Keeps the last 8 rubrics."""
+    engine = _ENGINES.get(state)
+    if engine is None:
+        rubric_json, limits, redact = state
+        engine = _rebuild_engine(rubric_json, dict(limits), redact)
+        _COMPILED[0] += 1
+        if len(_ENGINES) >= 8:
+            del _ENGINES[next(iter(_ENGINES))]
+        _ENGINES[state] = engine
+    return engine
+
+
+def compilations() -> int:
+    """How many rubrics `cached_engine` compiled in this process."""
+    return _COMPILED[0]
 
 
 def check_prefix(prefix: str | None) -> None:
