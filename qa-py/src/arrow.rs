@@ -31,7 +31,7 @@ pub(crate) fn score_arrow<'py>(
             None => engine.score_arrow_chunks(&chunks),
         })
     })?;
-    let batches = batches.map_err(|e| PyValueError::new_err(format!("column {column:?}: {e}")))?;
+    let batches = batches.map_err(|e| PyValueError::new_err(format!("column '{column}': {e}")))?;
     let table = PyTable::try_new(batches, qa_core::arrow::report_schema())?;
     if py.import("pyarrow").is_err() {
         return Err(PyImportError::new_err(
@@ -65,9 +65,9 @@ fn column_chunks(data: &Bound<'_, PyAny>, column: &str) -> PyResult<Vec<ArrayRef
                 false
             }
             None => {
-                let names: Vec<String> = fields.iter().map(|f| format!("{:?}", f.name())).collect();
+                let names: Vec<String> = fields.iter().map(|f| format!("'{}'", f.name())).collect();
                 return Err(PyValueError::new_err(format!(
-                    "no column {column:?}: the columns are [{}]",
+                    "no column '{column}': the columns are [{}]",
                     names.join(", ")
                 )));
             }
@@ -84,7 +84,7 @@ fn column_chunks(data: &Bound<'_, PyAny>, column: &str) -> PyResult<Vec<ArrayRef
     };
     if let Some(t) = &picked {
         qa_core::arrow::accepts(t)
-            .map_err(|e| PyValueError::new_err(format!("column {column:?}: {e}")))?;
+            .map_err(|e| PyValueError::new_err(format!("column '{column}': {e}")))?;
     }
     let mut chunks = Vec::new();
     for chunk in reader {
@@ -93,7 +93,7 @@ fn column_chunks(data: &Bound<'_, PyAny>, column: &str) -> PyResult<Vec<ArrayRef
         if tabular {
             let s = chunk.as_struct();
             let c = s.column_by_name(column).ok_or_else(|| {
-                PyValueError::new_err(format!("no column {column:?} in a batch of the stream"))
+                PyValueError::new_err(format!("no column '{column}' in a batch of the stream"))
             })?;
             chunks.push(Arc::clone(c));
         } else {

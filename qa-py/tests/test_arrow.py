@@ -5,6 +5,8 @@ row by row; a bad or null row gives its `error`, never an exception for the batc
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -253,3 +255,31 @@ def test_pandas_through_pyarrow(engine: qa_engine.Engine) -> None:
     assert list(out["score"]) == [w["score"] for w in want]
     if hasattr(df, "__arrow_c_stream__"):
         assert rows(engine.score_arrow(df)) == want
+
+
+def test_the_gil_is_released_while_scoring() -> None:
+    engine = qa_engine.Engine.from_file(TESTDATA / "rubrics" / "rich.yaml")
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines() * 100
+    table = pa.table({"transcript": lines})
+    ticks = 0
+    stop = threading.Event()
+
+    def tick() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0.001)  # needs the GIL back each millisecond
+
+    thread = threading.Thread(target=tick)
+    thread.start()
+    try:
+        time.sleep(0.01)
+        before, t0 = ticks, time.perf_counter()
+        out = engine.score_arrow(table, jobs=1)
+        during, ms = ticks - before, (time.perf_counter() - t0) * 1000
+    finally:
+        stop.set()
+        thread.join()
+    assert out.num_rows == len(lines)
+    # with the GIL held the other thread could not tick at all while the core scores
+    assert ms < 50 or during >= ms / 8, (during, ms)
