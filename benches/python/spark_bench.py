@@ -7,7 +7,8 @@ figures are in docs/scale.md. Run with qa-py's venv after qa-py/test-scale.sh (p
 The corpus is /work/shared/corpus/*.jsonl when it exists (a machine of this project), else
 testdata/corpus/stc3-sample.jsonl. Spark reads the rows from Parquet (four files, so both cores
 get work) and writes to the `noop` sink; score_many gets the same JSON lines as a list of str.
-Prints JSON lines: the setup, the best of R rounds of each, the ratio, the load average.
+Prints JSON lines: the setup, the best of R rounds of each (and of score_arrow(jobs=2) on the
+same rows in one process, what each Spark worker runs), the time ratios, the load average.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def main() -> None:
     engine.score_many(lines[:1000], 2)  # warm: the pool started
     many = best(rounds, lambda: engine.score_many(lines, 2))
     print(json.dumps({"score_many_jobs2_s": round(many, 2), "rows_per_s": round(rows / many)}))
+    table = pa.table({"transcript": pa.array(lines)})
+    arrow = best(rounds, lambda: engine.score_arrow(table, jobs=2))
+    print(json.dumps({"score_arrow_jobs2_s": round(arrow, 2), "rows_per_s": round(rows / arrow)}))
 
     from pyspark.sql import SparkSession  # type: ignore[import-untyped,unused-ignore]
 
@@ -120,7 +124,8 @@ def main() -> None:
             }
         )
     )
-    print(json.dumps({"spark_over_score_many": round(warm / many, 2)}))
+    print(json.dumps({"spark_time_over_score_many": round(warm / many, 2),
+                      "spark_time_over_score_arrow": round(warm / arrow, 2)}))
     print(json.dumps({"loadavg_after": os.getloadavg()}))
 
 
