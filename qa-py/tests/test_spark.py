@@ -18,7 +18,17 @@ import pytest
 import qa_engine
 from conftest import RUBRIC_YAML
 from qa_engine._columns import compilations
-from scale_cases import RICH_RUBRIC, REPORT_COLUMNS, check_row, generated, need, required, texts
+from scale_cases import (
+    CORPUS,
+    REPORT_COLUMNS,
+    RICH_RUBRIC,
+    check_row,
+    corpus,
+    generated,
+    need,
+    required,
+    texts,
+)
 
 need("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -122,6 +132,20 @@ def test_struct_column(spark: Any, rich: qa_engine.Engine) -> None:
     for i, c in enumerate(convs):
         check_row(rich, json.dumps(c), got[i])
         assert got[i]["conv"]["id"] == c["id"]
+
+
+def test_json_lines_read_by_spark_as_structs(spark: Any, rich: qa_engine.Engine) -> None:
+    """The corpus file as Spark reads JSON lines (fields in its own order, types inferred),
+    gathered into one struct column per conversation as docs/scale.md shows."""
+    from pyspark.sql import functions as F  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    calls = spark.read.json(str(CORPUS))
+    df = calls.select("id", F.struct(*calls.columns).alias("transcript"))
+    got = [r.asDict(recursive=True) for r in qa_engine.spark.score(df, rich).collect()]
+    docs = corpus()  # one small file: one partition, the rows in the file's order
+    assert len(got) == len(docs) == 50
+    for doc, row in zip(docs, got):
+        check_row(rich, json.dumps(doc, ensure_ascii=False), row)
 
 
 def test_input_id_agent_channel_are_kept(spark: Any) -> None:
