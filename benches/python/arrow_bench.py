@@ -4,9 +4,9 @@ score_arrow gets a pyarrow Table with one JSON-text column; score_many gets the 
 list of str (both read by the core's JSON reader, without the GIL). Run with qa-py's venv
 (qa-py/test.sh builds the release wheel and installs pyarrow):
 
-    python benches/python/arrow_bench.py RUBRIC.yaml CORPUS.jsonl [CORPUS.jsonl ...] [--rounds R]
+    python benches/python/arrow_bench.py RUBRIC.yaml CORPUS.jsonl [CORPUS.jsonl ...] [--rounds R] [--repeat N]
 
-Prints one JSON line per number of jobs (1 and 2) and the load average before and after.
+--repeat N scores the corpus N times over (more rows, steadier figures). Prints one JSON line per number of jobs (1 and 2) and the load average before and after.
 """
 
 from __future__ import annotations
@@ -39,11 +39,17 @@ def main() -> None:
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i : i + 2]
+    repeat = 1
+    if "--repeat" in args:
+        i = args.index("--repeat")
+        repeat = int(args[i + 1])
+        del args[i : i + 2]
     engine = qa_engine.Engine.from_file(args[0])
     lines: List[str] = []
     for path in args[1:]:
         with open(path, encoding="utf-8") as f:
             lines.extend(line for line in f if line.strip())
+    lines *= repeat
     table = pa.table({"transcript": pa.array(lines, pa.utf8())})
     print(json.dumps({"rows": len(lines), "loadavg_before": os.getloadavg()}))
     for jobs in (1, 2):

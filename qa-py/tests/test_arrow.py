@@ -162,6 +162,12 @@ def test_struct_column(engine: qa_engine.Engine) -> None:
     assert got == [row(engine.score(minimal[0]))]
     # a struct array of transcripts is the column itself
     assert rows(engine.score_arrow(pa.array(ts))) == [row(engine.score(t)) for t in ts]
+    # and so is a table of the transcripts' own fields
+    flat = pa.Table.from_pylist(ts)
+    assert "turns" in flat.column_names
+    assert rows(engine.score_arrow(flat)) == [row(engine.score(t)) for t in ts]
+    with pytest.raises(ValueError, match="no column 'conversation'"):
+        engine.score_arrow(flat, column="conversation")
 
 
 def test_a_bad_row_gives_its_error_and_the_others_are_scored(engine: qa_engine.Engine) -> None:
