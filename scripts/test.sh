@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (fmt, clippy, unit, golden, property, doc), the HTML report in headless
-# Chromium (scripts/browser-test.sh, installs Debian's chromium when missing), Python, Node, and
+# Chromium (scripts/browser-test.sh, installs Debian's chromium when missing), Python (with Spark
+# and Ray in local mode: qa-py/test-scale.sh, installs Java 17 when missing), Node, and
 # the packages that install without Rust (scripts/dist-test.sh).
 # This is the README's test command; .ci/run calls exactly this.
 set -euo pipefail
@@ -21,6 +22,9 @@ for part in qa-py qa-node; do
     "$part/test.sh"
   fi
 done
+# after qa-py: its venv and wheel; installs Java 17, pyspark and ray[data] when missing
+echo "== qa-py: qa_engine.spark and qa_engine.ray in local mode (docs/scale.md)"
+qa-py/test-scale.sh
 # after qa-py and qa-node: dist.sh reuses their release builds (about 30 s more, docs/dist.md)
 echo "== dist: the wheel and the npm package, installed with no Rust reachable"
 QA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/qa" scripts/dist-test.sh
