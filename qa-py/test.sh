@@ -13,7 +13,7 @@ py=.venv/bin/python
 # the maturin build backend runs the `maturin` binary of the venv
 export PATH="$here/.venv/bin:$PATH"
 "$py" -m pip install --quiet --disable-pip-version-check --upgrade \
-  "maturin>=1.8,<2" "pytest>=7" "mypy>=1.10" "pandas>=1.5" "pyarrow>=14" "polars>=1"
+  "maturin>=1.8,<2" "pytest>=7" "mypy>=1.10" "pandas>=1.5,<3" "pyarrow>=14" "polars>=1"
 
 # The release wheel, built by cargo in the workspace's target dir (incremental on reruns).
 "$py" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
