@@ -15,7 +15,13 @@
 
 use std::ops::Range;
 
-use crate::options::{ChineseForm, Normalize, Strip};
+use crate::options::{ChineseForm, Normalize};
+
+mod map;
+mod strip;
+
+pub(crate) use map::Normalized;
+pub(crate) use strip::{regions, StripSet};
 
 /// The character a stripped region becomes in the normalized text (a private-use character:
 /// the matcher tells a real separator from one in the text by its position, see
@@ -38,125 +44,20 @@ pub(crate) struct Normalizer {
     case: bool,
     simplify: bool,
     skip: Vec<char>,
+    /// Whether `skip` has a character outside ASCII.
+    skip_non_ascii: bool,
+    /// Per ASCII character: kept or noise.
+    ascii: [u8; 128],
+    /// Whether any ASCII character is noise.
+    ascii_noise: bool,
     /// The `normalize.strip` items in effect.
     strip: StripSet,
 }
 
-/// Which regions `normalize.strip` removes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct StripSet {
-    pub mentions: bool,
-    pub hashtags: bool,
-    pub urls: bool,
-    pub emoji_tags: bool,
-    pub retweets: bool,
-}
-
-impl StripSet {
-    pub fn new(items: &[Strip]) -> StripSet {
-        let mut s = StripSet::default();
-        for i in items {
-            match i {
-                Strip::Mentions => s.mentions = true,
-                Strip::Hashtags => s.hashtags = true,
-                Strip::Urls => s.urls = true,
-                Strip::EmojiTags => s.emoji_tags = true,
-                Strip::Retweets => s.retweets = true,
-            }
-        }
-        s
-    }
-
-    fn any(self) -> bool {
-        self != StripSet::default()
-    }
-}
-
-/// A normalized turn: the text plus the way back to the original.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Normalized {
-    /// The normalized text that phrases and regexes run over.
-    pub text: String,
-    /// For each normalized character: its byte offset in `text`, and the original byte range.
-    chars: Vec<CharMap>,
-    /// For each byte of `text`: the index of its character in `chars`.
-    char_of_byte: Vec<u32>,
-    /// Byte offsets in `text` of the separators that stand for stripped regions, ascending.
-    seps: Vec<u32>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct CharMap {
-    orig_start: u32,
-    orig_end: u32,
-}
-
-impl Normalized {
-    /// Normalized character index of a normalized byte offset (`text.len()` maps to the end).
-    pub fn char_index(&self, byte: usize) -> usize {
-        self.char_of_byte
-            .get(byte)
-            .map_or(self.chars.len(), |&c| c as usize)
-    }
-
-    /// Original byte range of the normalized byte range `start..end` (non-empty).
-    pub fn original_range(&self, start: usize, end: usize) -> std::ops::Range<usize> {
-        let first = self.char_index(start);
-        let last = self.char_index(end.saturating_sub(1).max(start));
-        match (self.chars.get(first), self.chars.get(last)) {
-            (Some(a), Some(b)) => a.orig_start as usize..b.orig_end as usize,
-            _ => 0..0,
-        }
-    }
-
-    /// Whether the normalized text has any stripped region.
-    #[inline]
-    pub fn has_separators(&self) -> bool {
-        !self.seps.is_empty()
-    }
-
-    /// Whether a stripped region's separator is at normalized byte `byte`.
-    pub fn is_separator_at(&self, byte: usize) -> bool {
-        self.seps.binary_search(&(byte as u32)).is_ok()
-    }
-
-    /// Whether the normalized byte range `start..end` contains a stripped region's separator.
-    pub fn crosses_separator(&self, start: usize, end: usize) -> bool {
-        let i = self.seps.partition_point(|&s| (s as usize) < start);
-        self.seps.get(i).is_some_and(|&s| (s as usize) < end)
-    }
-
-    /// The byte ranges of `text` between stripped regions (the whole text when there is none);
-    /// empty ranges are left out.
-    pub fn segments(&self) -> impl Iterator<Item = Range<usize>> + '_ {
-        let sep = SEPARATOR.len_utf8();
-        let starts = std::iter::once(0).chain(self.seps.iter().map(move |&s| s as usize + sep));
-        let ends = self
-            .seps
-            .iter()
-            .map(|&s| s as usize)
-            .chain(std::iter::once(self.text.len()));
-        starts.zip(ends).filter(|(a, b)| a < b).map(|(a, b)| a..b)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.chars.clear();
-        self.char_of_byte.clear();
-        self.seps.clear();
-    }
-
-    fn push(&mut self, c: char, orig_start: usize, orig_end: usize) {
-        let idx = self.chars.len() as u32;
-        self.chars.push(CharMap {
-            orig_start: orig_start as u32,
-            orig_end: orig_end as u32,
-        });
-        self.text.push(c);
-        self.char_of_byte
-            .extend(std::iter::repeat_n(idx, c.len_utf8()));
-    }
-}
+/// What an ASCII character of a turn becomes.
+const ASCII_KEEP: u8 = 0;
+/// Removed (a noise character).
+const ASCII_NOISE: u8 = 1;
 
 impl Normalizer {
     pub fn new(n: &Normalize) -> Normalizer {
@@ -165,21 +66,33 @@ impl Normalizer {
             case: n.case,
             simplify: n.chinese == ChineseForm::Simplified,
             skip: Vec::new(),
+            skip_non_ascii: false,
+            ascii: [ASCII_KEEP; 128],
+            ascii_noise: false,
             strip: StripSet::new(&n.strip),
         };
         let mut skip = Vec::new();
         for c in n.skip.chars() {
-            me.map_char(c, c, &mut |m| skip.push(m));
+            me.map_char(c, &mut |m| skip.push(m));
         }
         skip.sort_unstable();
         skip.dedup();
         me.skip = skip;
+        me.skip_non_ascii = me.skip.iter().any(|c| !c.is_ascii());
+        for b in 0..128u8 {
+            let mut noise = false;
+            me.map_char(b as char, &mut |m| noise |= me.is_noise(m));
+            if noise {
+                me.ascii[b as usize] = ASCII_NOISE;
+                me.ascii_noise = true;
+            }
+        }
         me
     }
 
-    /// Maps one original character (already simplified as `simple`) to its normalized characters.
+    /// Maps one character (already simplified) to its normalized characters.
     #[inline]
-    fn map_char(&self, _orig: char, simple: char, out: &mut impl FnMut(char)) {
+    fn map_char(&self, simple: char, out: &mut impl FnMut(char)) {
         if simple.is_ascii() {
             // the common case: no full-width form, ASCII lower-casing
             out(if self.case {
@@ -217,13 +130,23 @@ impl Normalizer {
         !self.skip.is_empty() && self.skip.binary_search(&c).is_ok()
     }
 
+    /// Whether a non-ASCII character might not normalize to itself: a quick over-estimate
+    /// (CJK ideographs that fast2s leaves alone, kana, Hangul and CJK punctuation say no).
+    #[inline]
+    fn may_change(&self, c: char) -> bool {
+        let u = c as u32;
+        is_invisible(c)
+            || (self.simplify && may_simplify(c))
+            || (self.fullwidth && (matches!(u, 0xFF01..=0xFF5E) || u == 0x3000))
+            || (self.case && !caseless(c))
+            || (self.skip_non_ascii && self.is_noise(c))
+    }
+
     /// Normalizes turn text into `out` (reusing its buffers): stripped regions first, then each
     /// other character.
     pub fn normalize_into(&self, text: &str, out: &mut Normalized) {
         out.clear();
-        out.text.reserve(text.len());
-        out.chars.reserve(text.len());
-        out.char_of_byte.reserve(text.len());
+        out.reserve(text.len());
         if !self.strip.any() {
             self.normalize_chars(text, 0..text.len(), out);
             return;
@@ -231,32 +154,83 @@ impl Normalizer {
         let mut at = 0;
         for r in regions(text, self.strip) {
             self.normalize_chars(text, at..r.start, out);
-            out.seps.push(out.text.len() as u32);
-            out.push(SEPARATOR, r.start, r.end);
             at = r.end;
+            out.push_separator(r);
         }
         self.normalize_chars(text, at..text.len(), out);
     }
 
-    /// Normalizes the characters of `text[range]` (no stripping) onto `out`.
+    /// Normalizes the characters of `text[range]` (no stripping) onto `out`: stretches that
+    /// normalize to themselves are copied whole, other characters one by one.
     fn normalize_chars(&self, text: &str, range: Range<usize>, out: &mut Normalized) {
-        let from = range.start;
-        for (i, c) in text[range].char_indices() {
-            let b = from + i;
-            let end = b + c.len_utf8();
-            if is_invisible(c) {
+        let bytes = text.as_bytes();
+        let from = out.text.len();
+        let t2s: &[u64] = if self.simplify { t2s_bits() } else { &[] };
+        let (mut i, end) = (range.start, range.end);
+        // the start of the stretch of unchanged characters not copied yet
+        let mut run = i;
+        while i < end {
+            let b = bytes[i];
+            if b < 0x80 {
+                // ASCII: kept (lower-cased at the end) or noise
+                if !self.ascii_noise {
+                    i = ascii_run_end(bytes, i, end);
+                    continue;
+                }
+                if self.ascii[b as usize] == ASCII_NOISE {
+                    out.push_linear(&text[run..i], run);
+                    run = i + 1;
+                }
+                i += 1;
                 continue;
             }
-            let s = if self.simplify && may_simplify(c) {
-                simplify_at(text, b, end)
+            let (c, w) = decode(bytes, i);
+            let u = c as u32;
+            let maybe = if T2S_BLOCK.contains(&u) {
+                // CJK ideographs: no case, no full-width form, not invisible
+                bit(t2s, u) || (self.skip_non_ascii && self.is_noise(c))
             } else {
-                c
+                self.may_change(c)
             };
-            self.map_char(c, s, &mut |m| {
-                if !self.is_noise(m) {
-                    out.push(m, b, end);
+            if !maybe {
+                i += w;
+                continue;
+            }
+            let mut outs = ['\0'; 4];
+            let mut n = 0;
+            if !is_invisible(c) {
+                let s = if bit(t2s, u) {
+                    simplify_at(text, i, i + w)
+                } else {
+                    c
+                };
+                self.map_char(s, &mut |m| {
+                    if !self.is_noise(m) && n < outs.len() {
+                        outs[n] = m;
+                        n += 1;
+                    }
+                });
+            }
+            if n == 1 && outs[0] == c {
+                i += w;
+                continue;
+            }
+            out.push_linear(&text[run..i], run);
+            match &outs[..n] {
+                [one] if one.len_utf8() == w => out.push_char_linear(*one, i),
+                many => {
+                    for &m in many {
+                        out.push_mapped(m, i, i + w);
+                    }
                 }
-            });
+            }
+            i += w;
+            run = i;
+        }
+        out.push_linear(&text[run..end], run);
+        if self.case {
+            // every ASCII character the rubric's normalization outputs is lower case
+            out.ascii_lowercase_from(from);
         }
     }
 
@@ -268,173 +242,40 @@ impl Normalizer {
     }
 }
 
-/// The regions of `text` that `strip` removes: byte ranges, ascending; regions of different
-/// items that overlap are one region (regions that only touch stay two).
-pub(crate) fn regions(text: &str, strip: StripSet) -> Vec<Range<usize>> {
-    let mut found = Vec::new();
-    if strip.mentions {
-        mentions(text, &mut found);
-    }
-    if strip.hashtags {
-        hashtags(text, &mut found);
-    }
-    if strip.urls {
-        urls(text, &mut found);
-    }
-    if strip.emoji_tags {
-        emoji_tags(text, &mut found);
-    }
-    if strip.retweets {
-        if let Some(p) = text.find("//@") {
-            found.push(p..text.len());
+/// Where the ASCII stretch of `bytes[i..end]` that starts at `i` ends (8 bytes at a time).
+#[inline]
+fn ascii_run_end(bytes: &[u8], mut i: usize, end: usize) -> usize {
+    while i + 8 <= end {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i..i + 8]);
+        let high = u64::from_le_bytes(word) & 0x8080_8080_8080_8080;
+        if high != 0 {
+            return i + (high.trailing_zeros() / 8) as usize;
         }
+        i += 8;
     }
-    found.sort_unstable_by_key(|r| (r.start, r.end));
-    let mut merged: Vec<Range<usize>> = Vec::with_capacity(found.len());
-    for r in found {
-        match merged.last_mut() {
-            Some(last) if r.start < last.end => last.end = last.end.max(r.end),
-            _ => merged.push(r),
-        }
+    while i < end && bytes[i] < 0x80 {
+        i += 1;
     }
-    merged
+    i
 }
 
-/// Where a mention ends: whitespace, `@`, `#`, `/`, `:`, `：` or one of `，。！？；、,.!?;()（）[]【】`.
-fn ends_mention(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '@' | '#'
-                | '/'
-                | ':'
-                | '：'
-                | '，'
-                | '。'
-                | '！'
-                | '？'
-                | '；'
-                | '、'
-                | ','
-                | '.'
-                | '!'
-                | '?'
-                | ';'
-                | '('
-                | ')'
-                | '（'
-                | '）'
-                | '['
-                | ']'
-                | '【'
-                | '】'
+/// The character at `bytes[i..]` (valid UTF-8, not ASCII) and its length.
+#[inline]
+fn decode(bytes: &[u8], i: usize) -> (char, usize) {
+    let b0 = u32::from(bytes[i]);
+    let cont = |k: usize| u32::from(bytes[i + k] & 0x3F);
+    let (u, w) = if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | cont(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3)
+    } else {
+        (
+            ((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
         )
-}
-
-/// `@` not preceded by an ASCII letter or digit, then one or more characters up to (not
-/// including) whitespace or a character of [`ends_mention`].
-fn mentions(text: &str, out: &mut Vec<Range<usize>>) {
-    for (b, _) in text.match_indices('@') {
-        if text[..b]
-            .chars()
-            .next_back()
-            .is_some_and(|p| p.is_ascii_alphanumeric())
-        {
-            continue;
-        }
-        let rest = &text[b + 1..];
-        let len = rest.find(ends_mention).unwrap_or(rest.len());
-        if len > 0 {
-            out.push(b..b + 1 + len);
-        }
-    }
-}
-
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-/// `#`, 1 to 64 characters other than `#` and line breaks, `#` (paired left to right); else `#`
-/// followed by one or more ASCII letters, digits or `_`.
-fn hashtags(text: &str, out: &mut Vec<Range<usize>>) {
-    let mut at = 0;
-    while let Some(p) = text[at..].find('#') {
-        let b = at + p;
-        let rest = &text[b + 1..];
-        // Weibo style: the next `#` within 64 characters, no line break between
-        let mut closing = None;
-        for (n, (i, c)) in rest.char_indices().enumerate() {
-            if c == '#' {
-                if n >= 1 {
-                    closing = Some(b + 1 + i + 1);
-                }
-                break;
-            }
-            if n == 64 || is_line_break(c) {
-                break;
-            }
-        }
-        if let Some(end) = closing {
-            out.push(b..end);
-            at = end;
-            continue;
-        }
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        if len > 0 {
-            out.push(b..b + 1 + len);
-            at = b + 1 + len;
-        } else {
-            at = b + 1;
-        }
-    }
-}
-
-/// Where a URL ends: whitespace or a CJK character (U+3000–U+303F, U+3400–U+9FFF, U+FF00–U+FFEF).
-fn ends_url(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(c, '\u{3000}'..='\u{303F}' | '\u{3400}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}')
-}
-
-/// `http://` or `https://`, then every following character up to [`ends_url`] or the end.
-fn urls(text: &str, out: &mut Vec<Range<usize>>) {
-    let mut at = 0;
-    while let Some(p) = text[at..].find("http") {
-        let b = at + p;
-        let scheme = if text[b..].starts_with("http://") {
-            "http://".len()
-        } else if text[b..].starts_with("https://") {
-            "https://".len()
-        } else {
-            at = b + "http".len();
-            continue;
-        };
-        let rest = &text[b + scheme..];
-        let end = b + scheme + rest.find(ends_url).unwrap_or(rest.len());
-        out.push(b..end);
-        at = end;
-    }
-}
-
-/// `[`, 1 to 8 characters that are CJK ideographs or letters, `]`.
-fn emoji_tags(text: &str, out: &mut Vec<Range<usize>>) {
-    for (b, _) in text.match_indices('[') {
-        for (n, (i, c)) in text[b + 1..].char_indices().enumerate() {
-            if c == ']' {
-                if n >= 1 {
-                    out.push(b..b + 1 + i + 1);
-                }
-                break;
-            }
-            if n == 8 || !c.is_alphabetic() {
-                break;
-            }
-        }
-    }
+    };
+    (char::from_u32(u).unwrap_or('\u{FFFD}'), w)
 }
 
 /// Whether `c` is in a block without letter case (CJK ideographs and punctuation, kana,
@@ -473,12 +314,17 @@ fn t2s_bits() -> &'static [u64] {
 /// Whether fast2s might change `c` (a bitmap look-up; false for everything outside the block).
 #[inline]
 fn may_simplify(c: char) -> bool {
-    let u = c as u32;
-    if !T2S_BLOCK.contains(&u) {
+    bit(t2s_bits(), c as u32)
+}
+
+/// Whether code point `u` has its bit in `bits` (a [`t2s_bits`] table, or empty for none).
+#[inline]
+fn bit(bits: &[u64], u: u32) -> bool {
+    let Some(i) = u.checked_sub(*T2S_BLOCK.start()) else {
         return false;
-    }
-    let i = (u - T2S_BLOCK.start()) as usize;
-    t2s_bits()[i / 64] & (1 << (i % 64)) != 0
+    };
+    let i = i as usize;
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
 /// fast2s' conversion of the character at `text[start..end]`, which looks at its neighbours:
@@ -503,6 +349,7 @@ fn simplify_at(text: &str, start: usize, end: usize) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::Strip;
 
     fn norm(skip: &str) -> Normalizer {
         Normalizer::new(&Normalize {
@@ -598,13 +445,6 @@ mod tests {
         })
     }
 
-    fn stripped(items: &[Strip], text: &str) -> Vec<String> {
-        regions(text, StripSet::new(items))
-            .into_iter()
-            .map(|r| text[r].to_string())
-            .collect()
-    }
-
     #[test]
     fn invisible_characters_are_removed_from_text_and_phrases() {
         let n = norm("");
@@ -622,75 +462,6 @@ mod tests {
         assert_eq!(&text[r], "投\u{200d}诉");
         assert!(!is_invisible('\u{2065}') && !is_invisible('\u{200A}'));
         assert!(is_invisible('\u{FE00}') && is_invisible('\u{2064}'));
-    }
-
-    #[test]
-    fn mention_regions() {
-        let m = [Strip::Mentions];
-        assert_eq!(
-            stripped(&m, "@中国消费者投诉网官网 你好"),
-            ["@中国消费者投诉网官网"]
-        );
-        assert_eq!(stripped(&m, "a@b.com 和 1@x"), Vec::<String>::new());
-        assert_eq!(
-            stripped(&m, "找@张三：好，@李四,@王五"),
-            ["@张三", "@李四", "@王五"]
-        );
-        assert_eq!(stripped(&m, "@ 或 @"), Vec::<String>::new());
-        assert_eq!(stripped(&m, "(@客服)"), ["@客服"]);
-        assert_eq!(stripped(&m, "@a#b/c"), ["@a"]);
-        assert_eq!(stripped(&m, "@张@李"), ["@张", "@李"]);
-    }
-
-    #[test]
-    fn hashtag_regions() {
-        let h = [Strip::Hashtags];
-        assert_eq!(stripped(&h, "看#宽带故障#了吗"), ["#宽带故障#"]);
-        assert_eq!(stripped(&h, "#a#b#c"), ["#a#", "#c"]);
-        assert_eq!(stripped(&h, "##"), Vec::<String>::new());
-        assert_eq!(stripped(&h, "#tag_1!好"), ["#tag_1"]);
-        assert_eq!(stripped(&h, "#话题\n下一行"), Vec::<String>::new());
-        assert_eq!(stripped(&h, "#ab\ncd#"), ["#ab"]);
-        let long = format!("#{}#", "字".repeat(64));
-        assert_eq!(stripped(&h, &long), [long]);
-        let too_long = format!("#{}#", "字".repeat(65));
-        assert_eq!(stripped(&h, &too_long), Vec::<String>::new());
-    }
-
-    #[test]
-    fn url_emoji_and_retweet_regions() {
-        assert_eq!(
-            stripped(
-                &[Strip::Urls],
-                "见https://t.cn/A6x?a=1，或 http://x.y/z 谢谢 httpx://no"
-            ),
-            ["https://t.cn/A6x?a=1", "http://x.y/z"]
-        );
-        assert_eq!(stripped(&[Strip::Urls], "https://"), ["https://"]);
-        let e = [Strip::EmojiTags];
-        assert_eq!(stripped(&e, "太差了[发怒][OK][1][]"), ["[发怒]", "[OK]"]);
-        assert_eq!(
-            stripped(&e, "[一二三四五六七八][一二三四五六七八九]"),
-            ["[一二三四五六七八]"]
-        );
-        assert_eq!(
-            stripped(&[Strip::Retweets], "同问//@张三:太差了//@李四:是"),
-            ["//@张三:太差了//@李四:是"]
-        );
-    }
-
-    #[test]
-    fn overlapping_regions_are_one_touching_regions_two() {
-        let all = [
-            Strip::Mentions,
-            Strip::Hashtags,
-            Strip::Urls,
-            Strip::EmojiTags,
-            Strip::Retweets,
-        ];
-        assert_eq!(stripped(&all, "看https://a.b/#x"), ["https://a.b/#x"]);
-        assert_eq!(stripped(&all, "@张三[发怒]好"), ["@张三", "[发怒]"]);
-        assert_eq!(stripped(&all, "好#a//@b: c#"), ["#a//@b: c#"]);
     }
 
     #[test]
@@ -716,6 +487,118 @@ mod tests {
         // a private-use character in the text is not a separator
         n.normalize_into("a\u{e000}b", &mut out);
         assert!(!out.has_separators());
+    }
+
+    /// The per-character normalization this module did before its fast paths: one map entry
+    /// per normalized character (the reference the pieces are checked against).
+    fn reference(n: &Normalizer, text: &str) -> (String, Vec<Range<usize>>) {
+        let mut out = String::new();
+        let mut map = Vec::new();
+        let chars = |range: Range<usize>, out: &mut String, map: &mut Vec<Range<usize>>| {
+            for (i, c) in text[range.clone()].char_indices() {
+                let b = range.start + i;
+                let end = b + c.len_utf8();
+                if is_invisible(c) {
+                    continue;
+                }
+                let s = if n.simplify && may_simplify(c) {
+                    simplify_at(text, b, end)
+                } else {
+                    c
+                };
+                n.map_char(s, &mut |m| {
+                    if !n.is_noise(m) {
+                        out.push(m);
+                        map.push(b..end);
+                    }
+                });
+            }
+        };
+        let mut at = 0;
+        let regs = if n.strip.any() {
+            regions(text, n.strip)
+        } else {
+            Vec::new()
+        };
+        for r in regs {
+            chars(at..r.start, &mut out, &mut map);
+            out.push(SEPARATOR);
+            map.push(r.clone());
+            at = r.end;
+        }
+        chars(at..text.len(), &mut out, &mut map);
+        (out, map)
+    }
+
+    fn normalizers() -> Vec<Normalizer> {
+        let all = vec![
+            crate::options::Strip::Mentions,
+            crate::options::Strip::Hashtags,
+            crate::options::Strip::Urls,
+            crate::options::Strip::EmojiTags,
+            crate::options::Strip::Retweets,
+        ];
+        let mut out = vec![norm(""), norm(" *@＠-é"), strip_all()];
+        for (fullwidth, case, chinese) in [
+            (false, true, ChineseForm::Simplified),
+            (true, false, ChineseForm::Simplified),
+            (true, true, ChineseForm::None),
+            (false, false, ChineseForm::None),
+        ] {
+            out.push(Normalizer::new(&Normalize {
+                fullwidth,
+                case,
+                chinese,
+                skip: "-Ａ".into(),
+                strip: all.clone(),
+            }));
+        }
+        out
+    }
+
+    const CHARS: &[char] = &[
+        'a', 'B', 'Z', ' ', '@', '-', '*', '#', '[', ']', '/', ':', 'h', 't', 'p', '\n', '＠',
+        'Ａ', 'ｚ', '，', '　', '這', '是', '藉', '口', '著', '发', '怒', 'İ', '\u{212A}', 'ẞ',
+        'Σ', 'é', '😀', '\u{200b}', '\u{fe0f}', '\u{e000}', '’',
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn pieces_map_like_one_entry_per_character(
+            picks in proptest::collection::vec(0..CHARS.len(), 0..24),
+        ) {
+            let text: String = picks.iter().map(|&i| CHARS[i]).collect();
+            for n in normalizers() {
+                let (expected, map) = reference(&n, &text);
+                let mut got = Normalized::default();
+                n.normalize_into(&text, &mut got);
+                proptest::prop_assert_eq!(&got.text, &expected);
+                let starts: Vec<usize> = expected.char_indices().map(|(i, _)| i).collect();
+                for (a, &s) in starts.iter().enumerate() {
+                    for (z, e) in starts.iter().skip(a + 1).copied().chain([expected.len()]).enumerate() {
+                        let want = map[a].start..map[a + z].end;
+                        proptest::prop_assert_eq!(got.original_range(s, e), want, "{:?} {}..{}", text, s, e);
+                    }
+                }
+                for (byte, _) in expected.bytes().enumerate() {
+                    let want = starts.iter().filter(|&&s| s <= byte).count() - 1;
+                    proptest::prop_assert_eq!(got.char_index(byte), want);
+                }
+                proptest::prop_assert_eq!(got.char_index(expected.len()), starts.len());
+                let all: Vec<usize> = (0..=expected.len() + 1).collect();
+                let one_by_one: Vec<usize> = all.iter().map(|&b| got.char_index(b)).collect();
+                proptest::prop_assert_eq!(got.char_indices(&all), one_by_one);
+                proptest::prop_assert_eq!(got.original_range(expected.len(), expected.len() + 1), 0..0);
+                proptest::prop_assert_eq!(n.normalize_phrase(&text), reference(&norm_like(&n), &text).0);
+            }
+        }
+    }
+
+    /// `n` without `strip` (as phrases are normalized).
+    fn norm_like(n: &Normalizer) -> Normalizer {
+        let mut n = n.clone();
+        n.strip = StripSet::default();
+        n
     }
 
     #[test]
