@@ -27,6 +27,8 @@ pub(crate) struct CompiledRubric {
     pub categories: Vec<String>,
     /// Per rule: its `only_if` condition (the role, the compiled match), if it has one.
     pub conditions: Vec<Option<(Role, ExprId)>>,
+    /// The rules that have an `only_if` condition, ascending.
+    pub conditional: Vec<usize>,
     /// The rubric's `redact`, compiled, if it has one.
     pub redactor: Option<Redactor>,
 }
@@ -56,7 +58,7 @@ impl CompiledRubric {
         let mut mc = MatchCompiler::new(&rubric.lists, &rubric.normalize);
         let (rules, gates) = CompiledRules::compile(&rubric.rules, &mut mc);
         // conditions are evaluated on every turn by the session, whatever the gates
-        let conditions = rubric
+        let conditions: Vec<Option<(Role, ExprId)>> = rubric
             .rules
             .iter()
             .map(|r| {
@@ -66,6 +68,9 @@ impl CompiledRubric {
                     (side.role, mc.expr(&side.matcher, neg, c.word))
                 })
             })
+            .collect();
+        let conditional = (0..conditions.len())
+            .filter(|&r| conditions[r].is_some())
             .collect();
         let matcher = mc
             .finish(&gates, rubric.locale, &limits, automaton)
@@ -86,6 +91,7 @@ impl CompiledRubric {
             limits,
             categories,
             conditions,
+            conditional,
             redactor,
         })
     }

@@ -216,7 +216,7 @@ impl Engine {
     pub fn score(&self, transcript: &Transcript) -> Report {
         let mut session = self.session(SessionMeta::of(transcript));
         for turn in &transcript.turns {
-            session.push_ref(turn);
+            session.push_turn(turn);
         }
         session.finish()
     }

@@ -148,6 +148,15 @@ impl Session {
     }
 
     pub(crate) fn push_ref(&mut self, turn: &Turn) -> Vec<Finding> {
+        let first_new = self.push_turn(turn);
+        self.take_new(first_new)
+    }
+
+    /// Runs every rule on the next turn; returns the index in `findings` of the first finding
+    /// it added. For [`Engine::score`](crate::Engine::score), which hands out no finding before
+    /// the report: what [`Session::take_new`] keeps (provisional deductions, held findings) is
+    /// only for the findings [`Session::push`] returns, and the report is built without it.
+    pub(crate) fn push_turn(&mut self, turn: &Turn) -> usize {
         let compiled = Arc::clone(&self.compiled);
         let index = self.turn_count;
         self.turn_count += 1;
@@ -171,8 +180,8 @@ impl Session {
         let first_new = self.findings.len();
         // `only_if` conditions, on every turn (before the rules, so a rule whose condition
         // matches in this turn has its findings of this turn pushed at once)
-        for (r, cond) in compiled.conditions.iter().enumerate() {
-            let Some((cond_role, expr)) = *cond else {
+        for &r in &compiled.conditional {
+            let Some((cond_role, expr)) = compiled.conditions[r] else {
                 continue;
             };
             if self.applies[r] {
@@ -253,7 +262,7 @@ impl Session {
             end,
             end_or_start: end.or(start),
         });
-        self.take_new(first_new)
+        first_new
     }
 
     /// The role of a speaker label, remembered per label: a conversation has few labels, and

@@ -141,6 +141,9 @@ pub(crate) struct Matcher {
     exprs: Vec<Expr>,
     /// Per expression: whether it can match a turn where none of its phrases hit (regex, `not`).
     needs_eval: Vec<bool>,
+    /// Per expression made of leaves and `any` only: its leaves (it touches a turn where one
+    /// of them hit), for a flat [`Matcher::touches`].
+    any_leaves: Vec<Option<Box<[u32]>>>,
     negators: Negators,
     /// Per leaf: the rules (indices, ascending) that a hit of it may wake (see `rules_to_visit`).
     leaf_rules: Vec<Vec<u32>>,
@@ -379,6 +382,19 @@ impl<'r> MatchCompiler<'r> {
             };
             needs.push(n);
         }
+        // the leaves of each expression that is an `any` of leaves (children come first)
+        let mut any_leaves: Vec<Option<Box<[u32]>>> = Vec::with_capacity(self.exprs.len());
+        for e in &self.exprs {
+            let flat = match e {
+                Expr::Leaf(l) => Some(vec![*l]),
+                Expr::Any(items) => items.iter().try_fold(Vec::new(), |mut acc, &k| {
+                    acc.extend_from_slice(any_leaves[k as usize].as_deref()?);
+                    Some(acc)
+                }),
+                _ => None,
+            };
+            any_leaves.push(flat.map(Vec::into_boxed_slice));
+        }
         // Which rules a turn must visit: a rule whose gate needs a phrase hit does nothing on a
         // turn where none of the gate's leaves hit; all others see every turn.
         let mut leaf_rules: Vec<Vec<u32>> = vec![Vec::new(); self.leaves.len()];
@@ -407,6 +423,7 @@ impl<'r> MatchCompiler<'r> {
             sources: self.sources,
             exprs: self.exprs,
             needs_eval: needs,
+            any_leaves,
             negators: Negators::new(locale),
             leaf_rules,
             always,
@@ -584,6 +601,9 @@ impl Matcher {
     }
 
     fn touches(&self, expr: ExprId, scratch: &TurnScratch) -> bool {
+        if let Some(leaves) = &self.any_leaves[expr as usize] {
+            return !scratch.hits.is_empty() && leaves.iter().any(|&l| scratch.has_hits(l));
+        }
         match &self.exprs[expr as usize] {
             Expr::Leaf(l) => scratch.has_hits(*l),
             Expr::Near { items, .. } | Expr::All(items) => {

@@ -21,16 +21,18 @@ pub(crate) fn chains(
     max_steps: usize,
     out: &mut Vec<Hit>,
 ) -> Result<(), OutOfSteps> {
+    // the character index of every start and end, in one pass over the text
+    let mut offsets: Vec<usize> = occ
+        .iter()
+        .flat_map(|(s, _)| [s.start as usize, s.end as usize])
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let chars = norm.char_indices(&offsets);
+    let char_of = |byte: u32| chars[offsets.partition_point(|&o| o < byte as usize)];
     let mut occ: Vec<(usize, usize, Hit, usize)> = occ
         .iter()
-        .map(|&(s, item)| {
-            (
-                norm.char_index(s.start as usize),
-                norm.char_index(s.end as usize),
-                s,
-                item,
-            )
-        })
+        .map(|&(s, item)| (char_of(s.start), char_of(s.end), s, item))
         .collect();
     occ.sort_unstable_by_key(|o| (o.0, o.1, o.3));
     occ.dedup();
