@@ -25,13 +25,13 @@ from ._columns import (
 )
 
 if TYPE_CHECKING:
-    from ray.data import Dataset  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from ray.data import Dataset as _Dataset  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
 __all__ = ["score"]
 
 
 def score(
-    ds: Dataset,
+    ds: _Dataset,
     rubric: Rubric,
     column: str = "transcript",
     *,
@@ -42,7 +42,7 @@ def score(
     concurrency: int | tuple[int, int] = 1,
     batch_size: int | None = 4096,
     **map_batches_args: Any,
-) -> Dataset:
+) -> _Dataset:
     """`ds` with the report columns added: `id`, `agent`, `channel`, `score`, `passed`,
     `fatal`, `findings`, `error`, one report per row, lazily (like any Ray Data transform).
 
@@ -73,7 +73,7 @@ def score(
     )
 
 
-def _actors(ds: Dataset, concurrency: int | tuple[int, int]) -> dict[str, Any]:
+def _actors(ds: _Dataset, concurrency: int | tuple[int, int]) -> dict[str, Any]:
     """The arguments that size the actor pool, in the form the installed Ray wants:
     `concurrency=` from Ray 2.9 to 2.50, `compute=ActorPoolStrategy(...)` before and since
     (2.51 deprecated `concurrency`); and `udf_modifying_row_count=False` where Ray takes it

@@ -23,7 +23,7 @@ from ._columns import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from pyspark.sql import DataFrame as _DataFrame  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
 __all__ = ["score", "report_schema"]
 
@@ -62,7 +62,7 @@ def report_schema() -> Any:
 
 
 def score(
-    df: DataFrame,
+    df: _DataFrame,
     rubric: Rubric,
     column: str = "transcript",
     *,
@@ -70,7 +70,7 @@ def score(
     format: str = "yaml",
     limits: Mapping[str, int] | None = None,
     redact: bool = True,
-) -> DataFrame:
+) -> _DataFrame:
     """`df` with the report columns added: `id`, `agent`, `channel`, `score`, `passed`,
     `fatal`, `findings`, `error`, one report per row, lazily (a transformation, like any).
 
