@@ -360,8 +360,11 @@ impl<'de> de::Deserialize<'de> for FastTurn {
                         TurnKey::Text => text = Some(map.next_value::<String>()?),
                         TurnKey::Start => start = map.next_value::<Option<f64>>()?,
                         TurnKey::End => end = map.next_value::<Option<f64>>()?,
+                        // read as a `Value`, not skipped: serde_json's nesting limit then
+                        // refuses a deep value here (`too_deep`, named by the walker), as the
+                        // walker, which reads each turn as a `Value`, does
                         TurnKey::Other => {
-                            map.next_value::<IgnoredAny>()?;
+                            map.next_value::<Value>()?;
                         }
                     }
                 }
@@ -518,6 +521,12 @@ mod tests {
             r#"{"turns": [{"speaker": "a", "text": "😀"}]} x"#,
             r#"{"turns": [{"speaker": "a", "text": "\ud800"}]}"#,
             &format!(r#"{{"turns": [], "meta": {}}}"#, "[".repeat(200)),
+            // nesting past serde_json's limit under a turn's unknown key: too_deep, in turn 0
+            &format!(
+                r#"{{"turns": [{{"speaker": "a", "text": "", "extra": {}1{}}}]}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
         ] {
             same(text, false);
         }
