@@ -250,11 +250,7 @@ impl<'a> Meta<'a> {
                     .with_field("meta"));
                 }
                 let value: Value = serde_json::from_str(text).map_err(|e| {
-                    let kind = if e.to_string().starts_with("recursion limit exceeded") {
-                        TK::TooDeep
-                    } else {
-                        TK::Syntax
-                    };
+                    let kind = crate::transcript::json_error_kind(&e);
                     TranscriptError::new(kind, format!("`meta` is not valid JSON: {e}"))
                         .with_field("meta")
                 })?;

@@ -107,6 +107,16 @@ impl Turn {
     }
 }
 
+/// The kind of a serde_json error while reading transcript JSON: `too_deep` for nesting past
+/// serde_json's 128-level limit (only its message says so), else `syntax`.
+pub(crate) fn json_error_kind(e: &serde_json::Error) -> TranscriptErrorKind {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        TranscriptErrorKind::TooDeep
+    } else {
+        TranscriptErrorKind::Syntax
+    }
+}
+
 impl Transcript {
     /// Parses and checks one transcript from JSON text.
     ///
@@ -122,13 +132,7 @@ impl Transcript {
     /// ```
     pub fn from_json(text: &str) -> Result<Transcript, TranscriptError> {
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            // serde_json refuses nesting deeper than 128 levels; only its message says so
-            let kind = if e.to_string().starts_with("recursion limit exceeded") {
-                TranscriptErrorKind::TooDeep
-            } else {
-                TranscriptErrorKind::Syntax
-            };
-            TranscriptError::new(kind, format!("invalid JSON: {e}"))
+            TranscriptError::new(json_error_kind(&e), format!("invalid JSON: {e}"))
                 .with_position(e.line(), e.column())
         })?;
         Transcript::from_value(value)
